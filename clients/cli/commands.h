@@ -1,0 +1,46 @@
+// The `ionloop` commands. Each takes typed options (parsed in main.cc), talks to
+// ionloopd, prints its result and returns the process exit code (exit_codes.h).
+#ifndef IONLOOP_CLIENTS_CLI_COMMANDS_H_
+#define IONLOOP_CLIENTS_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "ionloop/v1/job.pb.h"
+#include "ionloop/v1/jobs.pb.h"
+
+namespace ionloop::cli {
+
+enum class OutputFormat { kTable, kJson };
+
+struct GlobalOptions {
+  std::string server;  // host:port
+  OutputFormat output = OutputFormat::kTable;
+  // Deadline of each unary call; connecting gives up after min(timeout, 5 s).
+  absl::Duration timeout = absl::Seconds(10);
+};
+
+struct SubmitOptions {
+  ionloop::v1::JobSpec spec;
+  std::string idempotency_key;
+  bool quiet = false;  // print only the job id
+};
+
+struct ListOptions {
+  ionloop::v1::ListJobsRequest request;
+  bool all = false;  // follow next_page_token to the end
+};
+
+int RunSubmit(const GlobalOptions& global, const SubmitOptions& options);
+int RunStatus(const GlobalOptions& global, const std::string& job_id);
+int RunList(const GlobalOptions& global, const ListOptions& options);
+int RunCancel(const GlobalOptions& global, const std::string& job_id, const std::string& reason);
+int RunWatch(const GlobalOptions& global, const std::string& job_id);
+int RunMeasurements(const GlobalOptions& global, const std::string& job_id, uint32_t attempt,
+                    bool csv);
+int RunInfo(const GlobalOptions& global);
+
+}  // namespace ionloop::cli
+
+#endif  // IONLOOP_CLIENTS_CLI_COMMANDS_H_

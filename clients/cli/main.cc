@@ -1,0 +1,408 @@
+// ionloop: the command-line client of ionloopd. Every flag is declared here, once, with
+// its help text; the parsed line becomes typed options for commands.h.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "clients/cli/args.h"
+#include "clients/cli/commands.h"
+#include "clients/cli/exit_codes.h"
+#include "clients/cli/job_spec_input.h"
+#include "clients/cli/usage.h"
+#include "common/status_macros.h"
+
+namespace ionloop::cli {
+namespace {
+
+using Arity = FlagArity;
+
+constexpr char kDefaultServer[] = "127.0.0.1:50051";
+constexpr int64_t kMaxUint32 = std::numeric_limits<uint32_t>::max();
+
+const std::vector<FlagSpec>& GlobalFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"server", Arity::kValue, "ADDR",
+       "ionloopd host:port (default: $IONLOOP_SERVER,\n"
+       "else 127.0.0.1:50051)"},
+      {"output", Arity::kValue, "table|json",
+       "table (default), or json: proto JSON with the\n"
+       ".proto field names; one object per line for\n"
+       "watch and measurements"},
+      {"timeout", Arity::kValue, "SECONDS",
+       "deadline of each unary call (default 10);\n"
+       "connecting gives up after min(SECONDS, 5)"},
+      {"help", Arity::kSwitch, "", "this text; with a command, that command's help"},
+  };
+  return *flags;
+}
+
+// The quick cycling flags of `submit`, also used to reject them without --cycling.
+const std::vector<FlagSpec>& QuickCyclingFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"cycling", Arity::kSwitch, "", "build a cycling job from the flags below"},
+      {"ion", Arity::kValue, "ION", "li (default), na, k or mg"},
+      {"positive", Arity::kValue, "NAME",
+       "positive electrode (default NMC811 for li,\nNVPF for na)"},
+      {"negative", Arity::kValue, "NAME",
+       "negative electrode (default graphite for li,\nhard-carbon for na)"},
+      {"electrolyte", Arity::kValue, "TEXT",
+       "default 1 M LiPF6 in EC/EMC 3:7 (li),\n1 M NaPF6 in EC/PC (na)"},
+      {"design", Arity::kValue, "DESIGN",
+       "coin (default), cylindrical, pouch, prismatic,\nswagelok, three-electrode"},
+      {"capacity-ah", Arity::kValue, "AH", "nominal capacity in Ah (default 0.005)"},
+      {"charge-c", Arity::kValue, "RATE", "charge C-rate, 1/h (default 1)"},
+      {"discharge-c", Arity::kValue, "RATE", "discharge C-rate, 1/h (default 1)"},
+      {"v-min", Arity::kValue, "V", "lower cut-off voltage (default 2.8 li, 2.0 na)"},
+      {"v-max", Arity::kValue, "V", "upper cut-off voltage (default 4.2 li, 4.25 na)"},
+      {"temperature-c", Arity::kValue, "C", "chamber temperature, degC (default 25)"},
+      {"rest-min", Arity::kValue, "MIN", "rest after each half cycle, minutes (default 0)"},
+      {"eol-soh", Arity::kValue, "PERCENT",
+       "end of life, % of nominal capacity\n(default: the server's 80)"},
+      {"max-cycles", Arity::kValue, "N", "stop after N cycles (default 500)"},
+      {"curve-cycles", Arity::kValue, "N,N,...",
+       "cycles whose V(Q) discharge curve is\nrecorded, e.g. 10,100"},
+  };
+  return *flags;
+}
+
+std::vector<FlagSpec> SubmitFlags() {
+  std::vector<FlagSpec> flags = {
+      {"idempotency-key", Arity::kValue, "KEY",
+       "the same key always yields the same job: a\n"
+       "repeat returns the first job, queues nothing"},
+      {"priority", Arity::kValue, "N", "-100..100, higher runs first (overrides file)"},
+      {"campaign", Arity::kValue, "ID", "owning campaign (overrides file)"},
+      {"label", Arity::kRepeated, "KEY=VALUE", "add a label; repeatable"},
+      {"quiet", Arity::kSwitch, "", "print only the job id"},
+  };
+  const auto& quick = QuickCyclingFlags();
+  flags.insert(flags.end(), quick.begin(), quick.end());
+  return flags;
+}
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = new std::vector<CommandSpec>{
+      {"submit", "FILE.json|- [flags]  or  ionloop submit --cycling [flags]",
+       "queue a job from a JSON file, stdin, or quick cycling flags",
+       "FILE holds a JobSpec in protobuf's JSON mapping (see examples/jobs/), e.g.\n"
+       "  {\"cycling\": {\"cell\": {\"ion\": \"ION_NA\", ...}, \"max_cycles\": 500},\n"
+       "   \"priority\": 5, \"labels\": {\"batch\": \"7\"}}\n"
+       "snake_case or lowerCamel field names; unknown fields are errors.\n"
+       "'-' reads the JSON from stdin.\n"
+       "--cycling builds a cycling job from flags instead; omitted flags take the\n"
+       "defaults below. Prints the job id, its state and whether it was newly created.",
+       SubmitFlags()},
+      {"status", "ID", "show one job",
+       "Prints the job's state, progress, spec summary, labels, worker and times.", {}},
+      {"list", "[flags]", "list jobs, newest first",
+       "Filters combine (all must match). Prints one page unless --all.",
+       {
+           {"state", Arity::kRepeated, "S[,S...]",
+            "queued, assigned, running, retrying,\n"
+            "succeeded, failed, cancelled, lost; any\n"
+            "matches; comma lists and repeats allowed"},
+           {"kind", Arity::kValue, "KIND", "cycling, xrd, simulation, label or synthetic"},
+           {"campaign", Arity::kValue, "ID", "jobs of this campaign"},
+           {"label", Arity::kRepeated, "KEY=VALUE", "jobs with this label; repeatable"},
+           {"page-size", Arity::kValue, "N", "jobs per page, 1..1000 (default 100)"},
+           {"page-token", Arity::kValue, "TOKEN", "continue from a previous page"},
+           {"all", Arity::kSwitch, "", "follow the pages to the end"},
+       }},
+      {"cancel", "ID [--reason R]", "cancel a job",
+       "A queued job is cancelled at once; a running one is asked to stop and its\n"
+       "worker confirms (follow with `ionloop watch ID`). Cancelling a finished job\n"
+       "is FAILED_PRECONDITION (exit 1).",
+       {{"reason", Arity::kValue, "TEXT", "recorded with the job (default \"user\")"}}},
+      {"watch", "ID", "follow a job until it ends",
+       "Prints one line per event: time, state, progress, event type, message.\n"
+       "On a terminal a progress bar follows the last line. Exits 0 when the job\n"
+       "ends SUCCEEDED and 4 when it ends FAILED, CANCELLED or LOST.",
+       {}},
+      {"measurements", "ID [--attempt N] [--csv]", "print a job's measurements",
+       "Streams the stored measurements in (attempt, seq) order. The table shows a\n"
+       "one-line summary per measurement; --output json prints one Measurement per\n"
+       "line (JSON Lines). --csv prints one schema for every kind:\n"
+       "  job_id,attempt,seq,recorded_at,cycle_index,charge_capacity_ah,\n"
+       "  discharge_capacity_ah,charge_energy_wh,discharge_energy_wh,\n"
+       "  coulombic_efficiency,mean_charge_voltage_v,mean_discharge_voltage_v,\n"
+       "  internal_resistance_ohm,temperature_c,elapsed_s,kind,payload_json\n"
+       "recorded_at is RFC 3339 UTC. Cycle records fill the cycle columns; the\n"
+       "other kinds (voltage_curve, xrd_pattern, md_frame, synthetic) leave them\n"
+       "empty and put their value as proto JSON in payload_json (synthetic samples\n"
+       "give {\"value\", \"payload_bytes\"} rather than the bytes). With no\n"
+       "measurements, --csv prints the header alone.",
+       {
+           {"attempt", Arity::kValue, "N", "only this attempt (default: all)"},
+           {"csv", Arity::kSwitch, "", "CSV with a header, as above"},
+       }},
+      {"info", "", "show what the server is and holds",
+       "Version, uptime, store path and schema, job counts by state, measurements.", {}},
+      {"help", "[COMMAND]", "show this text, or one command's help", "", {}},
+  };
+  return *commands;
+}
+
+absl::Status UsageError(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+// Marks errors of the job file (as opposed to the command line) for Main().
+absl::Status JobFileError(const absl::Status& status) {
+  return absl::FailedPreconditionError(status.message());
+}
+
+absl::StatusOr<GlobalOptions> ToGlobalOptions(const ParsedArgs& args) {
+  GlobalOptions global;
+  const char* env = std::getenv("IONLOOP_SERVER");
+  global.server = args.Value("server").value_or(env != nullptr && *env != '\0' ? env
+                                                                               : kDefaultServer);
+  if (global.server.empty()) return UsageError("--server: empty address");
+  const std::string output = args.Value("output").value_or("table");
+  if (output == "table") {
+    global.output = OutputFormat::kTable;
+  } else if (output == "json") {
+    global.output = OutputFormat::kJson;
+  } else {
+    return UsageError(absl::StrCat("--output: expected table or json, got '", output, "'"));
+  }
+  if (auto text = args.Value("timeout")) {
+    ASSIGN_OR_RETURN(const double seconds, ParseDoubleFlag("timeout", *text));
+    if (seconds <= 0 || seconds > 1e6) {
+      return UsageError(absl::StrCat("--timeout: must be in (0, 1e6] seconds, got ", *text));
+    }
+    global.timeout = absl::Seconds(seconds);
+  }
+  return global;
+}
+
+// Exactly one positional: the job id.
+absl::StatusOr<std::string> OneJobId(const ParsedArgs& args) {
+  if (args.positionals().size() != 1) {
+    return UsageError(absl::StrCat(args.command(), ": expected one job id, got ",
+                                   args.positionals().size(), " arguments"));
+  }
+  return args.positionals()[0];
+}
+
+absl::Status NoPositionals(const ParsedArgs& args) {
+  if (!args.positionals().empty()) {
+    return UsageError(absl::StrCat(args.command(), ": unexpected argument '",
+                                   args.positionals()[0], "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Labels(
+    const ParsedArgs& args) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  for (const std::string& text : args.Values("label")) {
+    ASSIGN_OR_RETURN(auto kv, ParseLabelFlag("label", text));
+    labels.push_back(std::move(kv));
+  }
+  return labels;
+}
+
+absl::StatusOr<std::optional<double>> OptionalDouble(const ParsedArgs& args,
+                                                     absl::string_view flag) {
+  auto text = args.Value(flag);
+  if (!text.has_value()) return std::optional<double>();
+  ASSIGN_OR_RETURN(const double value, ParseDoubleFlag(flag, *text));
+  return std::optional<double>(value);
+}
+
+absl::StatusOr<QuickCyclingOptions> ToQuickCyclingOptions(const ParsedArgs& args) {
+  QuickCyclingOptions o;
+  o.ion = args.Value("ion");
+  o.positive = args.Value("positive");
+  o.negative = args.Value("negative");
+  o.electrolyte = args.Value("electrolyte");
+  o.design = args.Value("design");
+  ASSIGN_OR_RETURN(o.capacity_ah, OptionalDouble(args, "capacity-ah"));
+  ASSIGN_OR_RETURN(o.charge_c, OptionalDouble(args, "charge-c"));
+  ASSIGN_OR_RETURN(o.discharge_c, OptionalDouble(args, "discharge-c"));
+  ASSIGN_OR_RETURN(o.v_min, OptionalDouble(args, "v-min"));
+  ASSIGN_OR_RETURN(o.v_max, OptionalDouble(args, "v-max"));
+  ASSIGN_OR_RETURN(o.temperature_c, OptionalDouble(args, "temperature-c"));
+  ASSIGN_OR_RETURN(o.rest_minutes, OptionalDouble(args, "rest-min"));
+  ASSIGN_OR_RETURN(o.eol_soh_percent, OptionalDouble(args, "eol-soh"));
+  if (auto text = args.Value("max-cycles")) {
+    ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("max-cycles", *text, 0, kMaxUint32));
+    o.max_cycles = static_cast<uint32_t>(n);
+  }
+  if (auto text = args.Value("curve-cycles")) {
+    for (absl::string_view item : absl::StrSplit(*text, ',', absl::SkipWhitespace())) {
+      ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("curve-cycles", item, 0, kMaxUint32));
+      o.curve_cycles.push_back(static_cast<uint32_t>(n));
+    }
+  }
+  return o;
+}
+
+absl::StatusOr<SubmitOptions> ToSubmitOptions(const ParsedArgs& args) {
+  SubmitOptions options;
+  if (args.Has("cycling")) {
+    if (!args.positionals().empty()) {
+      return UsageError("submit: give a job file or --cycling, not both");
+    }
+    ASSIGN_OR_RETURN(const QuickCyclingOptions quick, ToQuickCyclingOptions(args));
+    ASSIGN_OR_RETURN(options.spec, BuildQuickCyclingSpec(quick));
+  } else {
+    for (const FlagSpec& f : QuickCyclingFlags()) {
+      if (args.Has(f.name)) {
+        return UsageError(absl::StrCat("submit: --", f.name, " only applies with --cycling"));
+      }
+    }
+    if (args.positionals().size() != 1) {
+      return UsageError(absl::StrCat("submit: expected one job file (or - or --cycling), got ",
+                                     args.positionals().size(), " arguments"));
+    }
+    absl::StatusOr<ionloop::v1::JobSpec> spec = LoadJobSpec(args.positionals()[0]);
+    if (!spec.ok()) return JobFileError(spec.status());
+    options.spec = *std::move(spec);
+  }
+  SpecOverrides overrides;
+  if (auto text = args.Value("priority")) {
+    ASSIGN_OR_RETURN(const int64_t p,
+                     ParseIntFlag("priority", *text, std::numeric_limits<int32_t>::min(),
+                                  std::numeric_limits<int32_t>::max()));
+    overrides.priority = static_cast<int32_t>(p);
+  }
+  overrides.campaign_id = args.Value("campaign");
+  ASSIGN_OR_RETURN(overrides.labels, Labels(args));
+  ApplySpecOverrides(overrides, options.spec);
+  options.idempotency_key = args.Value("idempotency-key").value_or("");
+  options.quiet = args.Has("quiet");
+  return options;
+}
+
+absl::StatusOr<ListOptions> ToListOptions(const ParsedArgs& args) {
+  RETURN_IF_ERROR(NoPositionals(args));
+  ListOptions options;
+  ionloop::v1::ListJobsRequest& request = options.request;
+  for (const std::string& text : args.Values("state")) {
+    for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+      absl::StatusOr<ionloop::v1::JobState> state = ParseJobState(item);
+      if (!state.ok()) return UsageError(absl::StrCat("--state: ", state.status().message()));
+      request.add_states(*state);
+    }
+  }
+  if (auto text = args.Value("kind")) {
+    absl::StatusOr<ionloop::v1::JobKind> kind = ParseJobKind(*text);
+    if (!kind.ok()) return UsageError(absl::StrCat("--kind: ", kind.status().message()));
+    request.set_kind(*kind);
+  }
+  request.set_campaign_id(args.Value("campaign").value_or(""));
+  ASSIGN_OR_RETURN(const auto labels, Labels(args));
+  for (const auto& [key, value] : labels) (*request.mutable_labels())[key] = value;
+  if (auto text = args.Value("page-size")) {
+    ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("page-size", *text, 0, kMaxUint32));
+    request.set_page_size(static_cast<uint32_t>(n));
+  }
+  request.set_page_token(args.Value("page-token").value_or(""));
+  options.all = args.Has("all");
+  return options;
+}
+
+// Runs the parsed command. A non-OK status means nothing was sent (exit 2): a usage
+// error (INVALID_ARGUMENT) or a bad job file (FAILED_PRECONDITION).
+absl::StatusOr<int> Dispatch(const ParsedArgs& args, const GlobalOptions& global) {
+  const std::string& command = args.command();
+  if (command == "submit") {
+    ASSIGN_OR_RETURN(const SubmitOptions options, ToSubmitOptions(args));
+    return RunSubmit(global, options);
+  }
+  if (command == "status") {
+    ASSIGN_OR_RETURN(const std::string id, OneJobId(args));
+    return RunStatus(global, id);
+  }
+  if (command == "list") {
+    ASSIGN_OR_RETURN(const ListOptions options, ToListOptions(args));
+    return RunList(global, options);
+  }
+  if (command == "cancel") {
+    ASSIGN_OR_RETURN(const std::string id, OneJobId(args));
+    return RunCancel(global, id, args.Value("reason").value_or("user"));
+  }
+  if (command == "watch") {
+    ASSIGN_OR_RETURN(const std::string id, OneJobId(args));
+    return RunWatch(global, id);
+  }
+  if (command == "measurements") {
+    ASSIGN_OR_RETURN(const std::string id, OneJobId(args));
+    uint32_t attempt = 0;
+    if (auto text = args.Value("attempt")) {
+      ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("attempt", *text, 0, kMaxUint32));
+      attempt = static_cast<uint32_t>(n);
+    }
+    return RunMeasurements(global, id, attempt, args.Has("csv"));
+  }
+  if (command == "info") {
+    RETURN_IF_ERROR(NoPositionals(args));
+    return RunInfo(global);
+  }
+  return UsageError(absl::StrCat("unknown command '", command, "'"));
+}
+
+int PrintUsageError(absl::string_view message, absl::string_view command) {
+  std::fprintf(stderr, "ionloop: %.*s (see 'ionloop help%s%.*s')\n",
+               static_cast<int>(message.size()), message.data(), command.empty() ? "" : " ",
+               static_cast<int>(command.size()), command.data());
+  return kExitUsage;
+}
+
+int Main(const std::vector<std::string>& argv) {
+  const auto& globals = GlobalFlags();
+  const auto& commands = Commands();
+  absl::StatusOr<ParsedArgs> args = ParseCommandLine(argv, globals, commands);
+  if (!args.ok()) return PrintUsageError(args.status().message(), "");
+
+  // Help first: it must work whatever else is wrong with the line.
+  const bool help_command = args->command() == "help";
+  if (help_command || args->Has("help")) {
+    const CommandSpec* topic = nullptr;
+    if (help_command && !args->positionals().empty()) {
+      topic = FindCommand(commands, args->positionals()[0]);
+      if (topic == nullptr) {
+        return PrintUsageError(
+            absl::StrCat("no help for unknown command '", args->positionals()[0], "'"), "");
+      }
+    } else if (!help_command && !args->command().empty()) {
+      topic = FindCommand(commands, args->command());
+    }
+    const std::string text =
+        topic != nullptr ? CommandUsage(*topic, globals) : FullUsage(globals, commands);
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
+  if (args->command().empty()) {
+    return PrintUsageError("no command given", "");
+  }
+
+  absl::StatusOr<GlobalOptions> global = ToGlobalOptions(*args);
+  if (!global.ok()) return PrintUsageError(global.status().message(), args->command());
+  absl::StatusOr<int> code = Dispatch(*args, *global);
+  if (!code.ok()) {
+    // A job file that cannot be read or parsed: the message stands alone, a pointer to
+    // the command's help would not help.
+    if (code.status().code() == absl::StatusCode::kFailedPrecondition) {
+      std::fprintf(stderr, "ionloop: %s\n", std::string(code.status().message()).c_str());
+      return kExitUsage;
+    }
+    return PrintUsageError(code.status().message(), args->command());
+  }
+  return *code;
+}
+
+}  // namespace
+}  // namespace ionloop::cli
+
+int main(int argc, char** argv) {
+  return ionloop::cli::Main(std::vector<std::string>(argv + 1, argv + argc));
+}

@@ -1,0 +1,136 @@
+#include "orchestrator/service/server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/executor.h"
+#include "common/status_macros.h"
+#include "orchestrator/jobs/job_event_bus.h"
+#include "orchestrator/jobs/job_manager.h"
+#include "orchestrator/service/admin_service.h"
+#include "orchestrator/service/jobs_service.h"
+#include "orchestrator/store/sqlite_store.h"
+
+namespace ionloop::orchestrator {
+namespace {
+
+// An exclusive flock on <data_dir>/LOCK, so two daemons never share a store. The
+// kernel drops it when the process dies, kill -9 included.
+absl::StatusOr<int> LockDataDir(const std::string& data_dir) {
+  const std::string path = data_dir + "/LOCK";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data dir '", data_dir, "': cannot open ", path, ": ", strerror(errno)));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {0};
+    ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+    close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("data dir '", data_dir, "' is in use by another ionloopd",
+                     n > 0 ? absl::StrCat(" (pid ", absl::string_view(pid, n), ")") : ""));
+  }
+  const std::string pid = absl::StrCat(getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock is what matters; the pid is only a hint for the message above.
+  }
+  return fd;
+}
+
+// "host:0" + bound port → "host:port".
+std::string WithPort(const std::string& address, int port) {
+  const size_t colon = address.rfind(':');
+  return absl::StrCat(colon == std::string::npos ? address : address.substr(0, colon), ":", port);
+}
+
+}  // namespace
+
+struct Orchestrator::Parts {
+  ~Parts() {
+    if (lock_fd >= 0) close(lock_fd);
+  }
+  // Destroyed bottom-up: the server goes first, the lock last.
+  int lock_fd = -1;
+  std::unique_ptr<SqliteStore> store;
+  JobEventBus bus;
+  std::unique_ptr<JobManager> manager;
+  // Unary handlers wait here for store commits; enough threads that concurrent
+  // submits meet in one group commit.
+  ThreadPoolExecutor executor{16};
+  std::unique_ptr<JobsService> jobs_service;
+  std::unique_ptr<AdminService> admin_service;
+  std::unique_ptr<grpc::Server> server;
+};
+
+absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const OrchestratorConfig& config,
+                                                                  const Clock* clock) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data dir '", config.data_dir, "': ", ec.message()));
+  }
+  auto parts = std::make_unique<Parts>();
+  ASSIGN_OR_RETURN(parts->lock_fd, LockDataDir(config.data_dir));
+  ASSIGN_OR_RETURN(parts->store, SqliteStore::Open(config.data_dir + "/ionloop.db"));
+  parts->manager = std::make_unique<JobManager>(parts->store.get(), &parts->bus, clock);
+  parts->jobs_service = std::make_unique<JobsService>(parts->manager.get(), &parts->executor);
+  parts->admin_service =
+      std::make_unique<AdminService>(config.version, parts->store.get(), clock);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  if (!config.listen_address.empty()) {
+    builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &port);
+  }
+  builder.RegisterService(parts->jobs_service.get());
+  builder.RegisterService(parts->admin_service.get());
+  parts->server = builder.BuildAndStart();
+  if (parts->server == nullptr || (!config.listen_address.empty() && port == 0)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on '", config.listen_address,
+                     "' (address in use, or not host:port?)"));
+  }
+  auto orchestrator = std::unique_ptr<Orchestrator>(new Orchestrator(std::move(parts)));
+  if (!config.listen_address.empty()) {
+    orchestrator->listen_address_ = WithPort(config.listen_address, port);
+  }
+  orchestrator->parts_->admin_service->set_listen_address(orchestrator->listen_address_);
+  return orchestrator;
+}
+
+Orchestrator::Orchestrator(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Orchestrator::~Orchestrator() { Shutdown(absl::Seconds(1)); }
+
+std::string Orchestrator::store_path() const { return parts_->store->Location(); }
+
+JobManager* Orchestrator::jobs() const { return parts_->manager.get(); }
+
+std::shared_ptr<grpc::Channel> Orchestrator::InProcessChannel() {
+  return parts_->server->InProcessChannel(grpc::ChannelArguments());
+}
+
+void Orchestrator::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (auto* health = parts_->server->GetHealthCheckService()) health->Shutdown();
+  parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  parts_->server->Wait();
+}
+
+}  // namespace ionloop::orchestrator

@@ -1,0 +1,58 @@
+// Real processes for end-to-end tests: a scratch directory, an ionloopd child on a
+// free loopback port, and a command runner that captures output.
+#ifndef IONLOOP_TESTS_E2E_PROCESS_HELPERS_H_
+#define IONLOOP_TESTS_E2E_PROCESS_HELPERS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tests/testing/temp_dir.h"
+
+namespace ionloop::testing {
+
+// An `ionloopd` child listening on 127.0.0.1:<free port>. Start() returns once the
+// daemon has written <data_dir>/ionloopd.address, i.e. it is serving.
+class DaemonProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<DaemonProcess>> Start(
+      const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  ~DaemonProcess();  // SIGTERM, then SIGKILL after 10 s.
+
+  const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
+  // SIGKILL and reap: the crash case.
+  void Kill9();
+  // SIGTERM and reap; returns the exit code (or 128+signal).
+  int Terminate();
+
+ private:
+  DaemonProcess(pid_t pid, std::string address) : pid_(pid), address_(std::move(address)) {}
+  pid_t pid_;
+  std::string address_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // 128+signal when killed
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with arguments, feeding `stdin_data`, killing it after `timeout`.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         absl::Duration timeout = absl::Seconds(60),
+                         const std::string& stdin_data = "");
+
+// Absolute paths of the built binaries (set by CMake).
+std::string IonloopdPath();
+std::string IonloopCliPath();
+// The examples/ folder of the source tree.
+std::string ExamplesDir();
+
+}  // namespace ionloop::testing
+
+#endif  // IONLOOP_TESTS_E2E_PROCESS_HELPERS_H_

@@ -116,8 +116,8 @@ absl::StatusOr<double> ParseDoubleFlag(absl::string_view flag, absl::string_view
   return value;
 }
 
-absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text,
-                                     int64_t min, int64_t max) {
+absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min,
+                                     int64_t max) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(text, &value)) {
     return absl::InvalidArgumentError(

@@ -26,7 +26,7 @@ enum class FlagArity {
 };
 
 struct FlagSpec {
-  absl::string_view name;        // without dashes: "server"
+  absl::string_view name;  // without dashes: "server"
   FlagArity arity;
   absl::string_view value_name;  // "ADDR"; empty for switches
   absl::string_view help;
@@ -72,8 +72,8 @@ const CommandSpec* FindCommand(absl::Span<const CommandSpec> commands, absl::str
 
 // Value conversions; errors name the flag and quote the text.
 absl::StatusOr<double> ParseDoubleFlag(absl::string_view flag, absl::string_view text);
-absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text,
-                                     int64_t min, int64_t max);
+absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min,
+                                     int64_t max);
 // "key=value" (the value may contain '=' and be empty; the key may not).
 absl::StatusOr<std::pair<std::string, std::string>> ParseLabelFlag(absl::string_view flag,
                                                                    absl::string_view text);

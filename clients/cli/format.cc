@@ -14,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/proto_time.h"
 
 namespace ionloop::cli {
@@ -23,9 +24,7 @@ using ionloop::v1::Job;
 using ionloop::v1::JobSpec;
 using ionloop::v1::Measurement;
 
-bool IsUnset(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() == 0 && ts.nanos() == 0;
-}
+bool IsUnset(const google::protobuf::Timestamp& ts) { return ts.seconds() == 0 && ts.nanos() == 0; }
 
 // "ION_NA" -> "na", "CELL_DESIGN_THREE_ELECTRODE" -> "three-electrode".
 std::string LowerEnumName(const std::string& full, absl::string_view prefix, int value) {
@@ -45,9 +44,9 @@ std::string CycleSummary(const ionloop::v1::CyclingJob& c) {
   absl::StrAppend(&cell_text, " ", OrDash(cell.positive_electrode()), "|",
                   OrDash(cell.negative_electrode()));
   if (cell.design() != ionloop::v1::CELL_DESIGN_UNSPECIFIED) {
-    absl::StrAppend(&cell_text, " ",
-                    LowerEnumName(ionloop::v1::CellDesign_Name(cell.design()), "CELL_DESIGN_",
-                                  cell.design()));
+    absl::StrAppend(
+        &cell_text, " ",
+        LowerEnumName(ionloop::v1::CellDesign_Name(cell.design()), "CELL_DESIGN_", cell.design()));
   }
   absl::StrAppend(&cell_text, " ", FormatDouble(cell.nominal_capacity_ah()), " Ah");
   parts.push_back(std::move(cell_text));
@@ -65,9 +64,9 @@ std::string CycleSummary(const ionloop::v1::CyclingJob& c) {
 std::string XrdSummary(const ionloop::v1::XrdJob& x) {
   std::string s = absl::StrCat(
       "sample ", OrDash(x.sample_id()), ", ", FormatDouble(x.two_theta_min_deg()), "-",
-      FormatDouble(x.two_theta_max_deg()), " deg step ", FormatDouble(x.two_theta_step_deg()),
-      ", ", x.scans(), x.scans() == 1 ? " scan" : " scans", ", ",
-      FormatDouble(x.wavelength_angstrom()), " A");
+      FormatDouble(x.two_theta_max_deg()), " deg step ", FormatDouble(x.two_theta_step_deg()), ", ",
+      x.scans(), x.scans() == 1 ? " scan" : " scans", ", ", FormatDouble(x.wavelength_angstrom()),
+      " A");
   if (x.has_operando_cell()) absl::StrAppend(&s, ", operando");
   return s;
 }
@@ -75,8 +74,8 @@ std::string XrdSummary(const ionloop::v1::XrdJob& x) {
 std::string SimulationSummary(const ionloop::v1::SimulationJob& s) {
   return absl::StrCat(OrDash(s.engine()), " ", OrDash(s.salt()), " ",
                       FormatDouble(s.salt_molality_mol_per_kg()), " mol/kg in ",
-                      OrDash(s.solvent()), ", ", FormatDouble(s.temperature_k()), " K, ",
-                      s.steps(), " steps x ", FormatDouble(s.timestep_fs()), " fs");
+                      OrDash(s.solvent()), ", ", FormatDouble(s.temperature_k()), " K, ", s.steps(),
+                      " steps x ", FormatDouble(s.timestep_fs()), " fs");
 }
 
 std::string LabelSummary(const ionloop::v1::LabelJob& l) {
@@ -85,8 +84,7 @@ std::string LabelSummary(const ionloop::v1::LabelJob& l) {
 }
 
 std::string SyntheticSummary(const ionloop::v1::SyntheticJob& s) {
-  std::string text =
-      absl::StrCat(s.measurements(), " measurements every ", s.interval_ms(), " ms");
+  std::string text = absl::StrCat(s.measurements(), " measurements every ", s.interval_ms(), " ms");
   if (s.payload_bytes() > 0) absl::StrAppend(&text, ", ", s.payload_bytes(), " B payload");
   if (s.fail_after() > 0) absl::StrAppend(&text, ", fails after ", s.fail_after());
   return text;
@@ -123,8 +121,7 @@ std::string MeasurementSummary(const Measurement& m) {
       const ionloop::v1::CycleRecord& c = m.cycle();
       return absl::StrFormat("cycle %u  Qc %s Ah  Qd %s Ah  CE %.4f  R %s ohm  %s C",
                              c.cycle_index(), FormatDouble(c.charge_capacity_ah()),
-                             FormatDouble(c.discharge_capacity_ah()),
-                             c.coulombic_efficiency(),
+                             FormatDouble(c.discharge_capacity_ah()), c.coulombic_efficiency(),
                              FormatDouble(c.internal_resistance_ohm()),
                              FormatDouble(c.temperature_c()));
     }
@@ -135,9 +132,8 @@ std::string MeasurementSummary(const Measurement& m) {
     }
     case Measurement::kXrdPattern: {
       const ionloop::v1::XrdPattern& x = m.xrd_pattern();
-      return absl::StrCat(x.two_theta_deg_size(), " points, ",
-                          RangeText(x.two_theta_deg(), "deg"), ", SOC ",
-                          FormatDouble(x.state_of_charge()));
+      return absl::StrCat(x.two_theta_deg_size(), " points, ", RangeText(x.two_theta_deg(), "deg"),
+                          ", SOC ", FormatDouble(x.state_of_charge()));
     }
     case Measurement::kMdFrame: {
       const ionloop::v1::MdFrame& f = m.md_frame();
@@ -157,16 +153,6 @@ std::string MeasurementSummary(const Measurement& m) {
 
 }  // namespace
 
-std::string StateName(ionloop::v1::JobState state) {
-  const std::string& full = ionloop::v1::JobState_Name(state);
-  if (full.empty()) return absl::StrCat("STATE_", static_cast<int>(state));
-  return std::string(absl::StripPrefix(full, "JOB_STATE_"));
-}
-
-std::string KindName(ionloop::v1::JobKind kind) {
-  return LowerEnumName(ionloop::v1::JobKind_Name(kind), "JOB_KIND_", kind);
-}
-
 std::string EventTypeName(ionloop::v1::JobEventType type) {
   switch (type) {
     case ionloop::v1::JOB_EVENT_TYPE_STATE_CHANGED:
@@ -180,10 +166,6 @@ std::string EventTypeName(ionloop::v1::JobEventType type) {
   }
 }
 
-bool IsTerminalState(ionloop::v1::JobState state) {
-  return state == ionloop::v1::JOB_STATE_SUCCEEDED || state == ionloop::v1::JOB_STATE_FAILED ||
-         state == ionloop::v1::JOB_STATE_CANCELLED || state == ionloop::v1::JOB_STATE_LOST;
-}
 
 std::string FormatLocalTime(const google::protobuf::Timestamp& ts) {
   if (IsUnset(ts)) return "-";
@@ -313,7 +295,7 @@ std::string RenderJobDetail(const Job& job) {
 std::string RenderServerInfo(const ionloop::v1::ServerInfo& info, absl::string_view server) {
   std::vector<std::string> counts;
   for (const ionloop::v1::JobStateCount& c : info.job_counts()) {
-    counts.push_back(absl::StrCat(absl::StripPrefix(c.state(), "JOB_STATE_"), " ", c.count()));
+    counts.push_back(absl::StrCat(StateName(c.state()), " ", c.count()));
   }
   std::string jobs = absl::StrCat(info.job_total(), " total");
   if (!counts.empty()) absl::StrAppend(&jobs, " (", absl::StrJoin(counts, ", "), ")");
@@ -323,8 +305,8 @@ std::string RenderServerInfo(const ionloop::v1::ServerInfo& info, absl::string_v
   table.AddRow({"version:", OrDash(info.version())});
   table.AddRow({"started:", FormatLocalTime(info.started_at())});
   table.AddRow({"uptime:", absl::FormatDuration(uptime)});
-  table.AddRow({"store:", absl::StrCat(OrDash(info.store_path()), " (schema ",
-                                       info.schema_version(), ")")});
+  table.AddRow(
+      {"store:", absl::StrCat(OrDash(info.store_path()), " (schema ", info.schema_version(), ")")});
   table.AddRow({"jobs:", jobs});
   table.AddRow({"measurements:", absl::StrCat(info.measurement_total())});
   return table.Render();
@@ -343,8 +325,8 @@ std::string RenderWatchLine(const ionloop::v1::WatchJobResponse& response) {
 }
 
 std::string MeasurementTableHeader() {
-  return absl::StrFormat("%7s %8s  %-19s  %-13s  %s", "ATTEMPT", "SEQ", "RECORDED",
-                         "KIND", "VALUE");
+  return absl::StrFormat("%7s %8s  %-19s  %-13s  %s", "ATTEMPT", "SEQ", "RECORDED", "KIND",
+                         "VALUE");
 }
 
 std::string MeasurementTableRow(const Measurement& m) {
@@ -366,15 +348,13 @@ std::string MeasurementCsvRow(const Measurement& m) {
   std::string payload;
   if (m.has_cycle()) {
     const ionloop::v1::CycleRecord& c = m.cycle();
-    absl::StrAppend(&row, c.cycle_index(), ",", FormatDouble(c.charge_capacity_ah()), ",",
-                    FormatDouble(c.discharge_capacity_ah()), ",",
-                    FormatDouble(c.charge_energy_wh()), ",",
-                    FormatDouble(c.discharge_energy_wh()), ",",
-                    FormatDouble(c.coulombic_efficiency()), ",",
-                    FormatDouble(c.mean_charge_voltage_v()), ",",
-                    FormatDouble(c.mean_discharge_voltage_v()), ",",
-                    FormatDouble(c.internal_resistance_ohm()), ",",
-                    FormatDouble(c.temperature_c()), ",", FormatDouble(c.elapsed_s()), ",");
+    absl::StrAppend(
+        &row, c.cycle_index(), ",", FormatDouble(c.charge_capacity_ah()), ",",
+        FormatDouble(c.discharge_capacity_ah()), ",", FormatDouble(c.charge_energy_wh()), ",",
+        FormatDouble(c.discharge_energy_wh()), ",", FormatDouble(c.coulombic_efficiency()), ",",
+        FormatDouble(c.mean_charge_voltage_v()), ",", FormatDouble(c.mean_discharge_voltage_v()),
+        ",", FormatDouble(c.internal_resistance_ohm()), ",", FormatDouble(c.temperature_c()), ",",
+        FormatDouble(c.elapsed_s()), ",");
   } else {
     row += ",,,,,,,,,,,";  // the 11 cycle columns
     switch (m.value_case()) {
@@ -390,10 +370,10 @@ std::string MeasurementCsvRow(const Measurement& m) {
       case Measurement::kSynthetic: {
         // Up to 1 MiB of opaque bytes helps nobody in a spreadsheet; its size does.
         const double v = m.synthetic().value();
-        payload = absl::StrCat("{\"value\":",
-                               std::isfinite(v) ? FormatDouble(v)
-                                                : absl::StrCat("\"", FormatDouble(v), "\""),
-                               ",\"payload_bytes\":", m.synthetic().payload().size(), "}");
+        payload = absl::StrCat(
+            "{\"value\":",
+            std::isfinite(v) ? FormatDouble(v) : absl::StrCat("\"", FormatDouble(v), "\""),
+            ",\"payload_bytes\":", m.synthetic().payload().size(), "}");
         break;
       }
       default:

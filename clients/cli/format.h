@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
+#include "common/job_enums.h"
 #include "ionloop/v1/admin.pb.h"
 #include "ionloop/v1/job.pb.h"
 #include "ionloop/v1/jobs.pb.h"
@@ -21,10 +21,9 @@
 namespace ionloop::cli {
 
 // Enum names as users type and read them.
-std::string StateName(ionloop::v1::JobState state);        // "QUEUED"
-std::string KindName(ionloop::v1::JobKind kind);           // "cycling"
+using ::ionloop::KindName;   // "cycling"
+using ::ionloop::StateName;  // "QUEUED"
 std::string EventTypeName(ionloop::v1::JobEventType type);  // "state", "cancel", "progress"
-bool IsTerminalState(ionloop::v1::JobState state);
 
 // Local time, "2024-05-01 14:03:07"; "-" when unset.
 std::string FormatLocalTime(const google::protobuf::Timestamp& ts);

@@ -14,8 +14,8 @@
 namespace ionloop::cli {
 namespace {
 
-using internal::PrintError;
 using internal::PrintLine;
+using internal::PrintNote;
 using internal::ReportRpcError;
 using ionloop::v1::Job;
 
@@ -67,9 +67,9 @@ int RunStatus(const GlobalOptions& global, const std::string& job_id) {
   internal::SetUnaryDeadline(global, context);
   const grpc::Status status = stub->GetJob(&context, request, &job);
   if (!status.ok()) return ReportRpcError(global, status);
-  std::fputs(Json(global) ? (ToJson(job, /*pretty=*/true) + "\n").c_str()
-                          : RenderJobDetail(job).c_str(),
-             stdout);
+  std::fputs(
+      Json(global) ? (ToJson(job, /*pretty=*/true) + "\n").c_str() : RenderJobDetail(job).c_str(),
+      stdout);
   return kExitOk;
 }
 
@@ -97,20 +97,19 @@ int RunList(const GlobalOptions& global, const ListOptions& options) {
     return kExitOk;
   }
   if (all.jobs().empty()) {
-    PrintError("no jobs match");
+    PrintNote("(no jobs match)");
     return kExitOk;
   }
   std::fputs(RenderJobList(all.jobs()).c_str(), stdout);
   if (!all.next_page_token().empty()) {
     // On stderr, so that `ionloop list | ...` sees only rows.
     std::fflush(stdout);
-    PrintError(absl::StrCat("more jobs: add --all, or --page-token ", all.next_page_token()));
+    PrintNote(absl::StrCat("(more jobs: add --all, or --page-token ", all.next_page_token(), ")"));
   }
   return kExitOk;
 }
 
-int RunCancel(const GlobalOptions& global, const std::string& job_id,
-              const std::string& reason) {
+int RunCancel(const GlobalOptions& global, const std::string& job_id, const std::string& reason) {
   int exit_code = kExitOk;
   auto stub = JobsStub(global, &exit_code);
   if (stub == nullptr) return exit_code;
@@ -128,8 +127,7 @@ int RunCancel(const GlobalOptions& global, const std::string& job_id,
     PrintLine(absl::StrCat("cancelled ", job.id(), " (", StateName(job.state()), ")"));
   } else {
     PrintLine(absl::StrCat("cancel requested for ", job.id(), " (", StateName(job.state()),
-                           "); its worker will stop it. Follow with: ionloop watch ",
-                           job.id()));
+                           "); its worker will stop it. Follow with: ionloop watch ", job.id()));
   }
   return kExitOk;
 }
@@ -141,7 +139,8 @@ int RunInfo(const GlobalOptions& global) {
   ionloop::v1::ServerInfo info;
   grpc::ClientContext context;
   internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->GetServerInfo(&context, ionloop::v1::GetServerInfoRequest(), &info);
+  const grpc::Status status =
+      stub->GetServerInfo(&context, ionloop::v1::GetServerInfoRequest(), &info);
   if (!status.ok()) return ReportRpcError(global, status);
   std::fputs(Json(global) ? (ToJson(info, /*pretty=*/true) + "\n").c_str()
                           : RenderServerInfo(info, global.server).c_str(),

@@ -39,8 +39,8 @@ absl::StatusOr<int> ParseEnum(const google::protobuf::EnumDescriptor* descriptor
     choices.push_back(absl::StrReplaceAll(
         absl::AsciiStrToLower(absl::StripPrefix(v->name(), prefix)), {{"_", "-"}}));
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown ", what, " '", text, "' (one of ",
-                                                 absl::StrJoin(choices, ", "), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown ", what, " '", text, "' (one of ", absl::StrJoin(choices, ", "), ")"));
 }
 
 // The JSON parser's messages can span lines (with a caret under the error); the CLI
@@ -113,7 +113,8 @@ absl::StatusOr<JobSpec> BuildQuickCyclingSpec(const QuickCyclingOptions& o) {
   ionloop::v1::Ion ion = ionloop::v1::ION_LI;
   if (o.ion.has_value()) {
     absl::StatusOr<ionloop::v1::Ion> parsed = ParseIon(*o.ion);
-    if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("--ion: ", parsed.status().message()));
+    if (!parsed.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--ion: ", parsed.status().message()));
     ion = *parsed;
   }
   ionloop::v1::CellDesign design = ionloop::v1::CELL_DESIGN_COIN;
@@ -127,9 +128,9 @@ absl::StatusOr<JobSpec> BuildQuickCyclingSpec(const QuickCyclingOptions& o) {
   const IonDefaults* defaults = DefaultsFor(ion);
   if (defaults == nullptr &&
       !(o.positive && o.negative && o.v_min.has_value() && o.v_max.has_value())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--ion ", *o.ion,
-        " has no default cell: give --positive, --negative, --v-min and --v-max"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ion ", *o.ion,
+                     " has no default cell: give --positive, --negative, --v-min and --v-max"));
   }
 
   JobSpec spec;
@@ -168,7 +169,8 @@ absl::StatusOr<ionloop::v1::JobState> ParseJobState(absl::string_view text) {
 }
 
 absl::StatusOr<ionloop::v1::JobKind> ParseJobKind(absl::string_view text) {
-  absl::StatusOr<int> v = ParseEnum(ionloop::v1::JobKind_descriptor(), "JOB_KIND_", "job kind", text);
+  absl::StatusOr<int> v =
+      ParseEnum(ionloop::v1::JobKind_descriptor(), "JOB_KIND_", "job kind", text);
   if (!v.ok()) return v.status();
   return static_cast<ionloop::v1::JobKind>(*v);
 }

@@ -99,9 +99,14 @@ const std::vector<CommandSpec>& Commands() {
        "--cycling builds a cycling job from flags instead; omitted flags take the\n"
        "defaults below. Prints the job id, its state and whether it was newly created.",
        SubmitFlags()},
-      {"status", "ID", "show one job",
-       "Prints the job's state, progress, spec summary, labels, worker and times.", {}},
-      {"list", "[flags]", "list jobs, newest first",
+      {"status",
+       "ID",
+       "show one job",
+       "Prints the job's state, progress, spec summary, labels, worker and times.",
+       {}},
+      {"list",
+       "[flags]",
+       "list jobs, newest first",
        "Filters combine (all must match). Prints one page unless --all.",
        {
            {"state", Arity::kRepeated, "S[,S...]",
@@ -115,17 +120,23 @@ const std::vector<CommandSpec>& Commands() {
            {"page-token", Arity::kValue, "TOKEN", "continue from a previous page"},
            {"all", Arity::kSwitch, "", "follow the pages to the end"},
        }},
-      {"cancel", "ID [--reason R]", "cancel a job",
+      {"cancel",
+       "ID [--reason R]",
+       "cancel a job",
        "A queued job is cancelled at once; a running one is asked to stop and its\n"
        "worker confirms (follow with `ionloop watch ID`). Cancelling a finished job\n"
        "is FAILED_PRECONDITION (exit 1).",
        {{"reason", Arity::kValue, "TEXT", "recorded with the job (default \"user\")"}}},
-      {"watch", "ID", "follow a job until it ends",
+      {"watch",
+       "ID",
+       "follow a job until it ends",
        "Prints one line per event: time, state, progress, event type, message.\n"
        "On a terminal a progress bar follows the last line. Exits 0 when the job\n"
        "ends SUCCEEDED and 4 when it ends FAILED, CANCELLED or LOST.",
        {}},
-      {"measurements", "ID [--attempt N] [--csv]", "print a job's measurements",
+      {"measurements",
+       "ID [--attempt N] [--csv]",
+       "print a job's measurements",
        "Streams the stored measurements in (attempt, seq) order. The table shows a\n"
        "one-line summary per measurement; --output json prints one Measurement per\n"
        "line (JSON Lines). --csv prints one schema for every kind:\n"
@@ -142,16 +153,17 @@ const std::vector<CommandSpec>& Commands() {
            {"attempt", Arity::kValue, "N", "only this attempt (default: all)"},
            {"csv", Arity::kSwitch, "", "CSV with a header, as above"},
        }},
-      {"info", "", "show what the server is and holds",
-       "Version, uptime, store path and schema, job counts by state, measurements.", {}},
+      {"info",
+       "",
+       "show what the server is and holds",
+       "Version, uptime, store path and schema, job counts by state, measurements.",
+       {}},
       {"help", "[COMMAND]", "show this text, or one command's help", "", {}},
   };
   return *commands;
 }
 
-absl::Status UsageError(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
+absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 // Marks errors of the job file (as opposed to the command line) for Main().
 absl::Status JobFileError(const absl::Status& status) {
@@ -161,8 +173,8 @@ absl::Status JobFileError(const absl::Status& status) {
 absl::StatusOr<GlobalOptions> ToGlobalOptions(const ParsedArgs& args) {
   GlobalOptions global;
   const char* env = std::getenv("IONLOOP_SERVER");
-  global.server = args.Value("server").value_or(env != nullptr && *env != '\0' ? env
-                                                                               : kDefaultServer);
+  global.server =
+      args.Value("server").value_or(env != nullptr && *env != '\0' ? env : kDefaultServer);
   if (global.server.empty()) return UsageError("--server: empty address");
   const std::string output = args.Value("output").value_or("table");
   if (output == "table") {
@@ -193,14 +205,13 @@ absl::StatusOr<std::string> OneJobId(const ParsedArgs& args) {
 
 absl::Status NoPositionals(const ParsedArgs& args) {
   if (!args.positionals().empty()) {
-    return UsageError(absl::StrCat(args.command(), ": unexpected argument '",
-                                   args.positionals()[0], "'"));
+    return UsageError(
+        absl::StrCat(args.command(), ": unexpected argument '", args.positionals()[0], "'"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Labels(
-    const ParsedArgs& args) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Labels(const ParsedArgs& args) {
   std::vector<std::pair<std::string, std::string>> labels;
   for (const std::string& text : args.Values("label")) {
     ASSIGN_OR_RETURN(auto kv, ParseLabelFlag("label", text));
@@ -361,7 +372,17 @@ int Main(const std::vector<std::string>& argv) {
   const auto& globals = GlobalFlags();
   const auto& commands = Commands();
   absl::StatusOr<ParsedArgs> args = ParseCommandLine(argv, globals, commands);
-  if (!args.ok()) return PrintUsageError(args.status().message(), "");
+  if (!args.ok()) {
+    // Point at the command's help when the line names one.
+    absl::string_view command;
+    for (const std::string& word : argv) {
+      if (FindCommand(commands, word) != nullptr) {
+        command = word;
+        break;
+      }
+    }
+    return PrintUsageError(args.status().message(), command == "help" ? "" : command);
+  }
 
   // Help first: it must work whatever else is wrong with the line.
   const bool help_command = args->command() == "help";

@@ -27,8 +27,7 @@ std::string ProgressBar::Render(double fraction, absl::string_view label, int co
   // Room for "[", "]" and the suffix; one column spare so the cursor never wraps.
   const int inner = std::clamp(columns - 3 - static_cast<int>(suffix.size()), 10, 50);
   const int filled = static_cast<int>(std::floor(fraction * inner));
-  return absl::StrCat("[", std::string(filled, '#'), std::string(inner - filled, '.'), "]",
-                      suffix);
+  return absl::StrCat("[", std::string(filled, '#'), std::string(inner - filled, '.'), "]", suffix);
 }
 
 void ProgressBar::Draw(double fraction, absl::string_view label) {

@@ -70,4 +70,8 @@ void PrintError(absl::string_view text) {
   std::fprintf(stderr, "ionloop: %.*s\n", static_cast<int>(text.size()), text.data());
 }
 
+void PrintNote(absl::string_view text) {
+  std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
+}
+
 }  // namespace ionloop::cli::internal

@@ -22,8 +22,7 @@ grpc::Status OpenChannel(const GlobalOptions& global, std::shared_ptr<grpc::Chan
 // A stub of `Service` on a channel from OpenChannel, or nullptr after printing why
 // there is none (with `*exit_code` set).
 template <typename Service>
-std::unique_ptr<typename Service::Stub> ConnectStub(const GlobalOptions& global,
-                                                    int* exit_code);
+std::unique_ptr<typename Service::Stub> ConnectStub(const GlobalOptions& global, int* exit_code);
 
 // The deadline of one unary call.
 void SetUnaryDeadline(const GlobalOptions& global, grpc::ClientContext& context);
@@ -32,13 +31,14 @@ void SetUnaryDeadline(const GlobalOptions& global, grpc::ClientContext& context)
 // kExitUnreachable for UNAVAILABLE / DEADLINE_EXCEEDED, kExitRejected otherwise.
 int ReportRpcError(const GlobalOptions& global, const grpc::Status& status);
 
-// A line on stdout, or "ionloop: <text>" on stderr.
+// A line on stdout; "ionloop: <text>" on stderr; a remark on stderr that is no error
+// (kept off stdout so that pipes see only data).
 void PrintLine(absl::string_view text);
 void PrintError(absl::string_view text);
+void PrintNote(absl::string_view text);
 
 template <typename Service>
-std::unique_ptr<typename Service::Stub> ConnectStub(const GlobalOptions& global,
-                                                    int* exit_code) {
+std::unique_ptr<typename Service::Stub> ConnectStub(const GlobalOptions& global, int* exit_code) {
   std::shared_ptr<grpc::Channel> channel;
   const grpc::Status status = OpenChannel(global, &channel);
   if (!status.ok()) {

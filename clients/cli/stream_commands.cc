@@ -44,7 +44,7 @@ int RunWatch(const GlobalOptions& global, const std::string& job_id) {
     } else {
       bar.Clear();
       PrintLine(RenderWatchLine(response));
-      if (draw_bar && !IsTerminalState(last.state())) {
+      if (draw_bar && !::ionloop::IsTerminal(last.state())) {
         bar.Draw(last.progress(), StateName(last.state()));
       }
     }
@@ -57,7 +57,7 @@ int RunWatch(const GlobalOptions& global, const std::string& job_id) {
     PrintError(absl::StrCat("ionloopd at ", global.server, " sent nothing about ", job_id));
     return kExitUnreachable;
   }
-  if (!IsTerminalState(last.state())) {
+  if (!::ionloop::IsTerminal(last.state())) {
     // The server closed the stream early, e.g. while shutting down: watching again helps.
     PrintError(absl::StrCat("ionloopd at ", global.server, " ended the watch before ", job_id,
                             " finished (last state ", StateName(last.state()), ")"));
@@ -108,8 +108,8 @@ int RunMeasurements(const GlobalOptions& global, const std::string& job_id, uint
     return ReportRpcError(global, status);
   }
   if (count == 0 && !csv && !json) {
-    PrintError(absl::StrCat("no measurements for ", job_id,
-                            attempt > 0 ? absl::StrCat(" attempt ", attempt) : ""));
+    internal::PrintNote(absl::StrCat("(no measurements for ", job_id,
+                                     attempt > 0 ? absl::StrCat(" attempt ", attempt) : "", ")"));
     return kExitOk;
   }
   print_header();

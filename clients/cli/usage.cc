@@ -61,8 +61,8 @@ std::string Indent(absl::string_view text, absl::string_view prefix) {
 }
 
 std::string CommandSection(const CommandSpec& c) {
-  std::string out = absl::StrCat("ionloop ", c.name, c.synopsis.empty() ? "" : " ",
-                                 c.synopsis, "\n", c.details.empty() ? "" : Indent(c.details, "  "));
+  std::string out = absl::StrCat("ionloop ", c.name, c.synopsis.empty() ? "" : " ", c.synopsis,
+                                 "\n", c.details.empty() ? "" : Indent(c.details, "  "));
   if (!c.flags.empty()) absl::StrAppend(&out, "\n", RenderFlags(c.flags));
   return out;
 }
@@ -77,8 +77,8 @@ std::string FullUsage(absl::Span<const FlagSpec> global_flags,
   size_t width = 0;
   for (const CommandSpec& c : commands) width = std::max(width, c.name.size());
   for (const CommandSpec& c : commands) {
-    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 3, ' '),
-                    c.summary, "\n");
+    absl::StrAppend(&out, "  ", c.name, std::string(width - c.name.size() + 3, ' '), c.summary,
+                    "\n");
   }
   absl::StrAppend(&out, "\nGlobal flags (anywhere on the line):\n", RenderFlags(global_flags));
   for (const CommandSpec& c : commands) absl::StrAppend(&out, "\n", CommandSection(c));
@@ -88,8 +88,8 @@ std::string FullUsage(absl::Span<const FlagSpec> global_flags,
 
 std::string CommandUsage(const CommandSpec& command, absl::Span<const FlagSpec> global_flags) {
   return absl::StrCat("Usage: ", CommandSection(command),
-                      "\nGlobal flags (anywhere on the line):\n", RenderFlags(global_flags),
-                      "\n", kExitCodes);
+                      "\nGlobal flags (anywhere on the line):\n", RenderFlags(global_flags), "\n",
+                      kExitCodes);
 }
 
 }  // namespace ionloop::cli

@@ -1,25 +1,10 @@
 #include "orchestrator/jobs/job_states.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 
 namespace ionloop::orchestrator {
 
-using ionloop::v1::JobKind;
 using ionloop::v1::JobState;
-
-bool IsTerminal(JobState state) {
-  switch (state) {
-    case v1::JOB_STATE_SUCCEEDED:
-    case v1::JOB_STATE_FAILED:
-    case v1::JOB_STATE_CANCELLED:
-    case v1::JOB_STATE_LOST:
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool IsLegalTransition(JobState from, JobState to) {
   if (IsTerminal(from) || from == to) return false;
@@ -48,18 +33,6 @@ absl::Status CheckTransition(absl::string_view job_id, JobState from, JobState t
   return absl::FailedPreconditionError(absl::StrCat(
       job_id, ": cannot go from ", StateName(from), " to ", StateName(to),
       IsTerminal(from) ? " (the job has finished)" : ""));
-}
-
-std::string StateName(JobState state) {
-  std::string name = v1::JobState_Name(state);
-  if (name.empty()) return absl::StrCat("STATE_", static_cast<int>(state));
-  return std::string(absl::StripPrefix(name, "JOB_STATE_"));
-}
-
-std::string KindName(JobKind kind) {
-  std::string name = v1::JobKind_Name(kind);
-  if (name.empty()) return absl::StrCat("kind_", static_cast<int>(kind));
-  return absl::AsciiStrToLower(absl::StripPrefix(name, "JOB_KIND_"));
 }
 
 }  // namespace ionloop::orchestrator

@@ -9,21 +9,16 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/job_enums.h"
 #include "ionloop/v1/job.pb.h"
 
 namespace ionloop::orchestrator {
 
-bool IsTerminal(ionloop::v1::JobState state);
 bool IsLegalTransition(ionloop::v1::JobState from, ionloop::v1::JobState to);
 
 // OK, or FAILED_PRECONDITION naming the job and both states.
 absl::Status CheckTransition(absl::string_view job_id, ionloop::v1::JobState from,
                              ionloop::v1::JobState to);
-
-// "QUEUED", "RUNNING", ...: the enum name without its prefix.
-std::string StateName(ionloop::v1::JobState state);
-// "cycling", "xrd", ...
-std::string KindName(ionloop::v1::JobKind kind);
 
 }  // namespace ionloop::orchestrator
 

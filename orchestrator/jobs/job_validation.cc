@@ -114,7 +114,7 @@ std::string Num(double v) {
   return buf;
 }
 
-// A bound with its unit; zero needs none ("> 0", "<= 20 C").
+// A bound with its unit; zero needs none ("> 0", "<= 20C", "<= 5 mol/kg").
 std::string Bound(double v, absl::string_view unit) {
   return v == 0 ? Num(v) : absl::StrCat(Num(v), unit);
 }
@@ -454,24 +454,6 @@ absl::Status ValidateSynthetic(const SyntheticJob& job, absl::string_view path) 
 }
 
 }  // namespace
-
-JobKind KindOf(const JobSpec& spec) {
-  switch (spec.kind_case()) {
-    case JobSpec::kCycling:
-      return ionloop::v1::JOB_KIND_CYCLING;
-    case JobSpec::kXrd:
-      return ionloop::v1::JOB_KIND_XRD;
-    case JobSpec::kSimulation:
-      return ionloop::v1::JOB_KIND_SIMULATION;
-    case JobSpec::kLabel:
-      return ionloop::v1::JOB_KIND_LABEL;
-    case JobSpec::kSynthetic:
-      return ionloop::v1::JOB_KIND_SYNTHETIC;
-    case JobSpec::KIND_NOT_SET:
-      break;
-  }
-  return ionloop::v1::JOB_KIND_UNSPECIFIED;
-}
 
 absl::Status ValidateCellSpec(const CellSpec& cell, absl::string_view path) {
   RETURN_IF_ERROR(CheckEnum(Field(path, "ion"), ionloop::v1::Ion_descriptor(), cell.ion(),

@@ -5,6 +5,7 @@
 #define IONLOOP_ORCHESTRATOR_JOBS_JOB_VALIDATION_H_
 
 #include "absl/status/status.h"
+#include "common/job_enums.h"
 #include "ionloop/v1/cell.pb.h"
 #include "ionloop/v1/job.pb.h"
 #include "ionloop/v1/jobs.pb.h"
@@ -16,9 +17,6 @@ absl::Status ValidateCellSpec(const ionloop::v1::CellSpec& cell, absl::string_vi
 absl::Status ValidateJobSpec(const ionloop::v1::JobSpec& spec, absl::string_view path = "spec");
 absl::Status ValidateSubmitJobRequest(const ionloop::v1::SubmitJobRequest& request);
 absl::Status ValidateListJobsRequest(const ionloop::v1::ListJobsRequest& request);
-
-// The kind of a spec (JOB_KIND_UNSPECIFIED when no kind is set).
-ionloop::v1::JobKind KindOf(const ionloop::v1::JobSpec& spec);
 
 }  // namespace ionloop::orchestrator
 

@@ -31,7 +31,7 @@ grpc::ServerUnaryReactor* AdminService::GetServerInfo(grpc::CallbackServerContex
   response->set_schema_version(static_cast<uint32_t>(store_->SchemaVersion()));
   for (const auto& [state, count] : stats->jobs_by_state) {
     v1::JobStateCount* c = response->add_job_counts();
-    c->set_state(v1::JobState_Name(state));
+    c->set_state(state);
     c->set_count(count);
   }
   response->set_job_total(stats->job_total);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/job_id.h"
+#include "common/job_enums.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "orchestrator/store/migrations.h"
@@ -208,15 +209,7 @@ absl::StatusOr<InsertJobResult> SqliteStore::InsertJobLocked(const v1::JobSpec& 
     }
   }
 
-  v1::JobKind kind = v1::JOB_KIND_UNSPECIFIED;
-  switch (spec.kind_case()) {
-    case v1::JobSpec::kCycling: kind = v1::JOB_KIND_CYCLING; break;
-    case v1::JobSpec::kXrd: kind = v1::JOB_KIND_XRD; break;
-    case v1::JobSpec::kSimulation: kind = v1::JOB_KIND_SIMULATION; break;
-    case v1::JobSpec::kLabel: kind = v1::JOB_KIND_LABEL; break;
-    case v1::JobSpec::kSynthetic: kind = v1::JOB_KIND_SYNTHETIC; break;
-    case v1::JobSpec::KIND_NOT_SET: break;
-  }
+  const v1::JobKind kind = KindOf(spec);
   const int64_t now_us = absl::ToUnixMicros(now);
   std::string spec_bytes;
   spec.SerializeToString(&spec_bytes);

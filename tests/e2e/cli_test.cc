@@ -39,8 +39,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr char kCsvHeaderStart[] =
-    "job_id,attempt,seq,recorded_at,cycle_index,charge_capacity_ah,";
+constexpr char kCsvHeaderStart[] = "job_id,attempt,seq,recorded_at,cycle_index,charge_capacity_ah,";
 
 std::string Describe(const CommandResult& r) {
   return absl::StrCat("exit ", r.exit_code, "\n--- stdout:\n", r.out, "--- stderr:\n", r.err);
@@ -201,9 +200,9 @@ TEST(CliHelpTest, HelpPrintsEveryCommandAndExitsZero) {
     argv.insert(argv.end(), args.begin(), args.end());
     const CommandResult r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    for (const char* word : {"submit", "status", "list", "cancel", "watch", "measurements",
-                             "info", "--server", "--output", "--timeout", "--idempotency-key",
-                             "--cycling", "--csv", "Exit codes", "Examples"}) {
+    for (const char* word : {"submit", "status", "list", "cancel", "watch", "measurements", "info",
+                             "--server", "--output", "--timeout", "--idempotency-key", "--cycling",
+                             "--csv", "Exit codes", "Examples"}) {
       EXPECT_THAT(r.out, HasSubstr(word)) << args[0];
     }
   }
@@ -250,14 +249,9 @@ TEST_F(CliTest, SubmitsEveryExampleFile) {
 }
 
 TEST_F(CliTest, SubmitsFromStdinWithLabelOverrides) {
-  const std::string spec = WriteFile(
-      "spec.json", R"({"synthetic": {"measurements": 10, "interval_ms": 1}})");
-  // Through a shell redirect rather than RunCommand's stdin_data: RunCommand's child
-  // inherits the write end of its own stdin pipe, so "-" would never see EOF.
-  const CommandResult r = RunCommand(
-      {"/bin/sh", "-c",
-       absl::StrCat("exec '", IonloopCliPath(), "' --server ", daemon_->address(),
-                    " --output json submit - --label batch=7 --priority 5 < '", spec, "'")});
+  const CommandResult r =
+      Cli({"--output", "json", "submit", "-", "--label", "batch=7", "--priority", "5"},
+          R"({"synthetic": {"measurements": 10, "interval_ms": 1}})");
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const auto response = ParseJson<ionloop::v1::SubmitJobResponse>(r.out);
   EXPECT_TRUE(response.created());
@@ -269,11 +263,12 @@ TEST_F(CliTest, SubmitsFromStdinWithLabelOverrides) {
 }
 
 TEST_F(CliTest, SubmitsQuickCyclingJobFromFlags) {
-  const std::string id = Submit({"--cycling", "--ion", "na", "--positive", "NVPF", "--negative",
-                                 "hard-carbon", "--capacity-ah", "0.005", "--charge-c", "1",
-                                 "--discharge-c", "1", "--v-min", "2.0", "--v-max", "4.25",
-                                 "--temperature-c", "25", "--max-cycles", "500", "--design",
-                                 "coin", "--campaign", "camp-1", "--label", "cell=A7"});
+  const std::string id =
+      Submit({"--cycling",   "--ion",         "na",     "--positive", "NVPF", "--negative",
+              "hard-carbon", "--capacity-ah", "0.005",  "--charge-c", "1",    "--discharge-c",
+              "1",           "--v-min",       "2.0",    "--v-max",    "4.25", "--temperature-c",
+              "25",          "--max-cycles",  "500",    "--design",   "coin", "--campaign",
+              "camp-1",      "--label",       "cell=A7"});
   const CommandResult r = Cli({"status", id, "--output", "json"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const auto job = ParseJson<ionloop::v1::Job>(r.out);

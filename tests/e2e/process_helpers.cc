@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(
                                    "--data-dir=" + data_dir, "--log-level=warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   const std::string log_path = data_dir + "/ionloopd.test.log";
-  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   pid_t pid = Spawn(argv, -1, log_fd, log_fd);
   if (log_fd >= 0) close(log_fd);
   if (pid < 0) return absl::InternalError("fork failed");
@@ -119,7 +119,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration ti
   CommandResult result;
   signal(SIGPIPE, SIG_IGN);  // a child that never reads stdin must not kill the test
   int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
+  // Close-on-exec: a child must not inherit the other ends (its own stdin's write end
+  // would keep it from ever seeing EOF). dup2 clears the flag on 0, 1 and 2.
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0) {
+    return result;
+  }
   pid_t pid = Spawn(argv, in_pipe[0], out_pipe[1], err_pipe[1]);
   close(in_pipe[0]);
   close(out_pipe[1]);

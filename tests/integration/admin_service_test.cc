@@ -30,7 +30,7 @@ TEST_F(AdminServiceTest, ReportsVersionStoreAndCounts) {
   EXPECT_GE(info.schema_version(), 2u);
   EXPECT_EQ(info.job_total(), 3u);
   ASSERT_EQ(info.job_counts_size(), 1);
-  EXPECT_EQ(info.job_counts(0).state(), "JOB_STATE_QUEUED");
+  EXPECT_EQ(info.job_counts(0).state(), v1::JOB_STATE_QUEUED);
   EXPECT_EQ(info.job_counts(0).count(), 3u);
 }
 

@@ -40,7 +40,7 @@ TEST(JobIdTest, RejectsMalformed) {
 // currently takes "job-1 " and "job-01" as job 1 (ids that FormatJobId never produces).
 // Enable once common/job_id.cc checks that every character after "job-" is a digit and
 // that there is no leading zero.
-TEST(JobIdTest, DISABLED_RejectsNonCanonicalForms) {
+TEST(JobIdTest, RejectsNonCanonicalForms) {
   for (const char* id : {"job-1 ", "job-1\n", "job-01", "job-001"}) {
     EXPECT_FALSE(ParseJobId(id).ok()) << "accepted \"" << id << "\"";
   }

@@ -1,5 +1,7 @@
 #include "orchestrator/jobs/job_manager.h"
 
+#include <algorithm>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -73,7 +75,8 @@ absl::StatusOr<v1::Job> JobManager::Cancel(const v1::CancelJobRequest& request) 
   RETURN_IF_ERROR(ParseJobId(request.job_id()).status());
   RETURN_IF_ERROR(ValidateReason(request.reason()));
   const std::string reason = request.reason().empty() ? "user" : request.reason();
-  return UpdateAndPublish(request.job_id(), [&](const v1::Job& job) -> absl::StatusOr<JobMutation> {
+  return UpdateAndPublish(request.job_id(), [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+    const v1::Job& job = record.job;
     JobMutation m;
     if (IsTerminal(job.state())) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -96,7 +99,8 @@ absl::StatusOr<v1::Job> JobManager::Cancel(const v1::CancelJobRequest& request) 
 absl::StatusOr<v1::Job> JobManager::Transition(absl::string_view job_id, v1::JobState to,
                                                const TransitionDetails& details) {
   RETURN_IF_ERROR(ParseJobId(job_id).status());
-  return UpdateAndPublish(job_id, [&](const v1::Job& job) -> absl::StatusOr<JobMutation> {
+  return UpdateAndPublish(job_id, [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+    const v1::Job& job = record.job;
     RETURN_IF_ERROR(CheckTransition(job.id(), job.state(), to));
     JobMutation m;
     m.state = to;
@@ -117,9 +121,11 @@ absl::StatusOr<v1::Job> JobManager::UpdateAndPublish(absl::string_view job_id,
   return std::move(change.job);
 }
 
-absl::Mutex& JobManager::JobLock(absl::string_view job_id) {
-  return job_locks_[absl::Hash<absl::string_view>()(job_id) % kJobLockStripes];
+size_t JobManager::StripeOf(absl::string_view job_id) {
+  return absl::Hash<absl::string_view>()(job_id) % kJobLockStripes;
 }
+
+absl::Mutex& JobManager::JobLock(absl::string_view job_id) { return job_locks_[StripeOf(job_id)]; }
 
 absl::StatusOr<JobManager::Watch> JobManager::StartWatch(const v1::WatchJobRequest& request,
                                                          JobEventBus::Callback on_event) {
@@ -134,6 +140,86 @@ absl::StatusOr<JobManager::Watch> JobManager::StartWatch(const v1::WatchJobReque
   *watch.current.mutable_job() = std::move(job);
   watch.subscription = bus_->Subscribe(request.job_id(), std::move(on_event));
   return watch;
+}
+
+absl::StatusOr<JobManager::ReportOutcome> JobManager::ApplyUpdate(
+    const std::string& worker_id, const v1::JobUpdate& update) {
+  RETURN_IF_ERROR(ValidateJobUpdate(update));
+  ReportOutcome outcome;
+  ASSIGN_OR_RETURN(outcome.job,
+                   UpdateAndPublish(update.job_id(),
+                                    [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+                                      ASSIGN_OR_RETURN(ReportDecision d,
+                                                       DecideUpdate(worker_id, update, record));
+                                      outcome.duplicate = d.duplicate;
+                                      return std::move(d.mutation);
+                                    }));
+  return outcome;
+}
+
+absl::StatusOr<JobManager::ReportOutcome> JobManager::ApplyResult(
+    const std::string& worker_id, const v1::JobResult& result) {
+  RETURN_IF_ERROR(ValidateJobResult(result));
+  ReportOutcome outcome;
+  ASSIGN_OR_RETURN(outcome.job,
+                   UpdateAndPublish(result.job_id(),
+                                    [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+                                      ASSIGN_OR_RETURN(ReportDecision d,
+                                                       DecideResult(worker_id, result, record));
+                                      outcome.duplicate = d.duplicate;
+                                      return std::move(d.mutation);
+                                    }));
+  return outcome;
+}
+
+std::vector<absl::StatusOr<JobManager::AssignedJob>> JobManager::Assign(
+    absl::Span<const std::pair<std::string, std::string>> job_and_worker) {
+  std::vector<std::string> checkpoints(job_and_worker.size());
+  std::vector<std::pair<std::string, JobDecision>> updates;
+  updates.reserve(job_and_worker.size());
+  for (size_t i = 0; i < job_and_worker.size(); ++i) {
+    const std::string& worker_id = job_and_worker[i].second;
+    updates.emplace_back(job_and_worker[i].first,
+                         [&checkpoints, i, &worker_id](const JobRecord& record) {
+                           checkpoints[i] = record.checkpoint;
+                           return DecideAssign(worker_id, record);
+                         });
+  }
+  // Every involved job's lock, in stripe order, so watchers see events in order.
+  std::vector<size_t> stripes;
+  for (const auto& [job_id, worker_id] : job_and_worker) stripes.push_back(StripeOf(job_id));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t stripe : stripes) job_locks_[stripe].Lock();
+  std::vector<absl::StatusOr<JobChange>> changes = store_->UpdateJobs(updates, clock_->Now());
+  std::vector<absl::StatusOr<AssignedJob>> assigned;
+  assigned.reserve(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!changes[i].ok()) {
+      assigned.push_back(changes[i].status());
+      continue;
+    }
+    if (changes[i]->event) bus_->Publish(*changes[i]->event, changes[i]->job);
+    assigned.push_back(AssignedJob{std::move(changes[i]->job), std::move(checkpoints[i])});
+  }
+  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) job_locks_[*it].Unlock();
+  return assigned;
+}
+
+absl::StatusOr<v1::Job> JobManager::ReleaseJob(const std::string& job_id, const Release& release) {
+  return UpdateAndPublish(job_id, [&](const JobRecord& record) {
+    return DecideRelease(release, record);
+  });
+}
+
+absl::Status JobManager::NoteMessage(const std::string& job_id, const std::string& message) {
+  return UpdateAndPublish(job_id,
+                          [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+                            JobMutation m;
+                            if (record.job.message() != message) m.message = message;
+                            return m;
+                          })
+      .status();
 }
 
 absl::StatusOr<int> JobManager::RecordMeasurements(absl::Span<const v1::Measurement> measurements) {

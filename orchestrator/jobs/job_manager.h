@@ -14,7 +14,9 @@
 #include "absl/types/span.h"
 #include "common/clock.h"
 #include "ionloop/v1/jobs.pb.h"
+#include "ionloop/v1/workers.pb.h"
 #include "orchestrator/jobs/job_event_bus.h"
+#include "orchestrator/jobs/worker_reports.h"
 #include "orchestrator/store/store.h"
 
 namespace ionloop::orchestrator {
@@ -55,6 +57,34 @@ class JobManager {
   absl::StatusOr<Watch> StartWatch(const ionloop::v1::WatchJobRequest& request,
                                    JobEventBus::Callback on_event);
 
+  // ---- the worker protocol (called by the scheduler and the Workers service) ----
+
+  // A report applied, or recognized as a resend of one already applied.
+  struct ReportOutcome {
+    ionloop::v1::Job job;
+    bool duplicate = false;
+  };
+  // Validates, checks the worker holds the attempt and the seq follows, stores the
+  // measurements and progress in one commit. See worker_reports.h for the rules.
+  absl::StatusOr<ReportOutcome> ApplyUpdate(const std::string& worker_id,
+                                            const ionloop::v1::JobUpdate& update);
+  absl::StatusOr<ReportOutcome> ApplyResult(const std::string& worker_id,
+                                            const ionloop::v1::JobResult& result);
+
+  struct AssignedJob {
+    ionloop::v1::Job job;
+    std::string checkpoint;  // from an earlier attempt, for the Assign message
+  };
+  // (job_id, worker_id) pairs, all in one commit; each succeeds or fails alone.
+  std::vector<absl::StatusOr<AssignedJob>> Assign(
+      absl::Span<const std::pair<std::string, std::string>> job_and_worker);
+
+  // Takes a job away from a worker that went away; see Release.
+  absl::StatusOr<ionloop::v1::Job> ReleaseJob(const std::string& job_id, const Release& release);
+
+  // Sets the job's message (no event) when it differs: why it is not scheduled.
+  absl::Status NoteMessage(const std::string& job_id, const std::string& message);
+
   // Idempotent on (job_id, attempt, seq); returns how many were new.
   absl::StatusOr<int> RecordMeasurements(absl::Span<const ionloop::v1::Measurement> measurements);
   // One page of a ListMeasurements stream, after `after`.
@@ -71,6 +101,7 @@ class JobManager {
   absl::StatusOr<ionloop::v1::Job> UpdateAndPublish(absl::string_view job_id,
                                                     const JobDecision& decide);
   absl::Mutex& JobLock(absl::string_view job_id);
+  static size_t StripeOf(absl::string_view job_id);
 
   static constexpr size_t kJobLockStripes = 64;
   Store* const store_;

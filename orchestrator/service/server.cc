@@ -20,6 +20,7 @@
 #include "orchestrator/jobs/job_manager.h"
 #include "orchestrator/service/admin_service.h"
 #include "orchestrator/service/jobs_service.h"
+#include "orchestrator/service/workers_service.h"
 #include "orchestrator/store/sqlite_store.h"
 
 namespace ionloop::orchestrator {
@@ -66,10 +67,13 @@ struct Orchestrator::Parts {
   std::unique_ptr<SqliteStore> store;
   JobEventBus bus;
   std::unique_ptr<JobManager> manager;
-  // Unary handlers wait here for store commits; enough threads that concurrent
-  // submits meet in one group commit.
-  ThreadPoolExecutor executor{16};
+  // Handlers wait here for store commits (unary calls, worker reports); enough
+  // threads that concurrent writers meet in one group commit.
+  ThreadPoolExecutor executor{32};
+  std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<JobEventBus::Subscription> scheduler_events;
   std::unique_ptr<JobsService> jobs_service;
+  std::unique_ptr<WorkersService> workers_service;
   std::unique_ptr<AdminService> admin_service;
   std::unique_ptr<grpc::Server> server;
 };
@@ -86,7 +90,16 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
   ASSIGN_OR_RETURN(parts->lock_fd, LockDataDir(config.data_dir));
   ASSIGN_OR_RETURN(parts->store, SqliteStore::Open(config.data_dir + "/ionloop.db"));
   parts->manager = std::make_unique<JobManager>(parts->store.get(), &parts->bus, clock);
+  parts->scheduler =
+      std::make_unique<scheduler::Scheduler>(parts->manager.get(), clock, config.scheduler);
+  RETURN_IF_ERROR(parts->scheduler->Recover());
+  parts->scheduler_events = parts->bus.Subscribe(
+      "", [s = parts->scheduler.get()](const v1::JobEvent& event, const v1::Job& job) {
+        s->OnJobEvent(event, job);
+      });
   parts->jobs_service = std::make_unique<JobsService>(parts->manager.get(), &parts->executor);
+  parts->workers_service =
+      std::make_unique<WorkersService>(parts->scheduler.get(), &parts->executor);
   parts->admin_service =
       std::make_unique<AdminService>(config.version, parts->store.get(), clock);
 
@@ -98,6 +111,7 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
     builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &port);
   }
   builder.RegisterService(parts->jobs_service.get());
+  builder.RegisterService(parts->workers_service.get());
   builder.RegisterService(parts->admin_service.get());
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || (!config.listen_address.empty() && port == 0)) {
@@ -110,6 +124,7 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
     orchestrator->listen_address_ = WithPort(config.listen_address, port);
   }
   orchestrator->parts_->admin_service->set_listen_address(orchestrator->listen_address_);
+  orchestrator->parts_->scheduler->Start();
   return orchestrator;
 }
 
@@ -121,6 +136,8 @@ std::string Orchestrator::store_path() const { return parts_->store->Location();
 
 JobManager* Orchestrator::jobs() const { return parts_->manager.get(); }
 
+scheduler::Scheduler* Orchestrator::scheduler() const { return parts_->scheduler.get(); }
+
 std::shared_ptr<grpc::Channel> Orchestrator::InProcessChannel() {
   return parts_->server->InProcessChannel(grpc::ChannelArguments());
 }
@@ -128,6 +145,7 @@ std::shared_ptr<grpc::Channel> Orchestrator::InProcessChannel() {
 void Orchestrator::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  parts_->scheduler->Stop();
   if (auto* health = parts_->server->GetHealthCheckService()) health->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   parts_->server->Wait();

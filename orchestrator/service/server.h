@@ -1,5 +1,5 @@
-// An assembled orchestrator: data directory (locked), store, job core, gRPC services
-// with health and reflection. ionloopd's main and the in-process tests both use it.
+// An assembled orchestrator: data directory (locked), store, job core, scheduler,
+// gRPC services with health and reflection. ionloopd's main and the in-process tests both use it.
 #ifndef IONLOOP_ORCHESTRATOR_SERVICE_SERVER_H_
 #define IONLOOP_ORCHESTRATOR_SERVICE_SERVER_H_
 
@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "orchestrator/scheduler/scheduler.h"
 
 namespace ionloop::orchestrator {
 
@@ -23,6 +24,7 @@ struct OrchestratorConfig {
   // Holds ionloop.db (SQLite, WAL) and the LOCK file. Created when missing.
   std::string data_dir = "./ionloop-data";
   std::string version = "dev";
+  scheduler::SchedulerConfig scheduler;
 };
 
 class Orchestrator {
@@ -37,8 +39,9 @@ class Orchestrator {
   const std::string& listen_address() const { return listen_address_; }
   std::string store_path() const;
   std::shared_ptr<grpc::Channel> InProcessChannel();
-  // The job core behind the Jobs service (for workers in-process and for tests).
+  // The job core behind the Jobs service, and the scheduler behind Workers (tests).
   JobManager* jobs() const;
+  scheduler::Scheduler* scheduler() const;
 
   // Stops accepting calls, cancels open streams after `grace`, waits for handlers.
   void Shutdown(absl::Duration grace);

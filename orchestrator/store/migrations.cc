@@ -62,6 +62,12 @@ CREATE TABLE measurements (
 ) WITHOUT ROWID;
 ALTER TABLE jobs ADD COLUMN measurement_count INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      {3, "worker protocol bookkeeping", R"sql(
+ALTER TABLE jobs ADD COLUMN update_seq INTEGER NOT NULL DEFAULT 0;   -- of the current attempt
+ALTER TABLE jobs ADD COLUMN checkpoint BLOB;                         -- last reported
+ALTER TABLE jobs ADD COLUMN not_before_us INTEGER NOT NULL DEFAULT 0; -- retry backoff
+CREATE INDEX jobs_schedulable ON jobs(state, priority DESC, id);
+)sql"},
   };
   return *migrations;
 }

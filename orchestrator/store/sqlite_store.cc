@@ -26,21 +26,22 @@ using sqlite_internal::Transaction;
 constexpr char kJobColumns[] =
     "id, kind, state, priority, campaign_id, idempotency_key, spec, attempt, worker_id, "
     "progress, message, cancel_requested, cancel_reason, created_us, updated_us, "
-    "last_event_seq, measurement_count";
+    "last_event_seq, measurement_count, update_seq, checkpoint, not_before_us";
 
 constexpr char kQueuedMessage[] = "queued";
 
-// A job row plus what the store needs that the API does not show.
+// A job row: the record plus the store's own bookkeeping.
 struct StoredJob {
   int64_t key = 0;
   int64_t last_event_seq = 0;
-  v1::Job job;
+  JobRecord record;
 };
 
 absl::StatusOr<StoredJob> JobFromRow(const Statement& row) {
   StoredJob stored;
   stored.key = row.Int(0);
-  v1::Job& job = stored.job;
+  stored.record.order = stored.key;
+  v1::Job& job = stored.record.job;
   job.set_id(FormatJobId(stored.key));
   job.set_kind(static_cast<v1::JobKind>(row.Int(1)));
   job.set_state(static_cast<v1::JobState>(row.Int(2)));
@@ -59,6 +60,9 @@ absl::StatusOr<StoredJob> JobFromRow(const Statement& row) {
   *job.mutable_updated_at() = MicrosToProtoTime(row.Int(14));
   stored.last_event_seq = row.Int(15);
   job.set_measurement_count(static_cast<uint64_t>(row.Int(16)));
+  stored.record.update_seq = static_cast<uint64_t>(row.Int(17));
+  stored.record.checkpoint = std::string(row.Blob(18));
+  if (row.Int(19) != 0) stored.record.not_before = absl::FromUnixMicros(row.Int(19));
   return stored;
 }
 
@@ -203,7 +207,7 @@ absl::StatusOr<InsertJobResult> SqliteStore::InsertJobLocked(const v1::JobSpec& 
     if (found) {
       const int64_t key = find.Int(0);
       ASSIGN_OR_RETURN(StoredJob existing, ReadJob(db_, key, FormatJobId(key)));
-      result.job = std::move(existing.job);
+      result.job = std::move(existing.record.job);
       result.created = false;
       return result;  // nothing written
     }
@@ -313,7 +317,7 @@ absl::StatusOr<v1::Job> SqliteStore::GetJob(absl::string_view job_id) {
   ASSIGN_OR_RETURN(const int64_t key, ParseJobId(job_id));
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(StoredJob stored, ReadJob(db_, key, job_id));
-  return std::move(stored.job);
+  return std::move(stored.record.job);
 }
 
 absl::StatusOr<JobPage> SqliteStore::ListJobs(const JobFilter& filter, int page_size,
@@ -362,7 +366,7 @@ absl::StatusOr<JobPage> SqliteStore::ListJobs(const JobFilter& filter, int page_
     }
     ASSIGN_OR_RETURN(StoredJob stored, JobFromRow(stmt));
     last_key = stored.key;
-    page.jobs.push_back(std::move(stored.job));
+    page.jobs.push_back(std::move(stored.record.job));
   }
   return page;
 }
@@ -382,14 +386,15 @@ absl::StatusOr<JobChange> SqliteStore::UpdateJobLocked(int64_t key, absl::string
                                                        const JobDecision& decide,
                                                        absl::Time now) {
   ASSIGN_OR_RETURN(StoredJob stored, ReadJob(db_, key, job_id));
-  ASSIGN_OR_RETURN(const JobMutation m, decide(stored.job));
+  ASSIGN_OR_RETURN(JobMutation m, decide(stored.record));
   JobChange change;
-  if (m.event_type == v1::JOB_EVENT_TYPE_UNSPECIFIED) {
-    change.job = std::move(stored.job);
+  if (m.Empty()) {
+    change.job = std::move(stored.record.job);
     return change;  // a no-op decision writes nothing
   }
 
-  v1::Job& job = stored.job;
+  v1::Job& job = stored.record.job;
+  JobRecord& record = stored.record;
   if (m.state) job.set_state(*m.state);
   if (m.worker_id) job.set_worker_id(*m.worker_id);
   if (m.attempt) job.set_attempt(*m.attempt);
@@ -399,14 +404,30 @@ absl::StatusOr<JobChange> SqliteStore::UpdateJobLocked(int64_t key, absl::string
     job.set_cancel_requested(true);
     job.set_cancel_reason(*m.cancel_reason);
   }
+  if (m.update_seq) record.update_seq = *m.update_seq;
+  if (m.checkpoint) record.checkpoint = *m.checkpoint;
+  if (m.not_before) record.not_before = *m.not_before;
+  if (!m.measurements.empty()) {
+    for (v1::Measurement& measurement : m.measurements) {
+      if (measurement.job_id() != job.id()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "measurement for '", measurement.job_id(), "' in an update of ", job.id()));
+      }
+    }
+    ASSIGN_OR_RETURN(change.new_measurements, InsertMeasurementsLocked(key, m.measurements));
+    job.set_measurement_count(job.measurement_count() +
+                              static_cast<uint64_t>(change.new_measurements));
+  }
   *job.mutable_updated_at() = ToProtoTime(now);
-  const int64_t seq = stored.last_event_seq + 1;
+  const bool has_event = m.event_type != v1::JOB_EVENT_TYPE_UNSPECIFIED;
+  const int64_t seq = stored.last_event_seq + (has_event ? 1 : 0);
 
   ASSIGN_OR_RETURN(Statement update,
                    Statement::Prepare(db_,
                                       "UPDATE jobs SET state = ?, worker_id = ?, attempt = ?, "
                                       "progress = ?, message = ?, cancel_requested = ?, "
-                                      "cancel_reason = ?, updated_us = ?, last_event_seq = ? "
+                                      "cancel_reason = ?, updated_us = ?, last_event_seq = ?, "
+                                      "update_seq = ?, checkpoint = ?, not_before_us = ? "
                                       "WHERE id = ?"));
   update.Bind(1, static_cast<int64_t>(job.state()))
       .Bind(2, job.worker_id())
@@ -417,13 +438,81 @@ absl::StatusOr<JobChange> SqliteStore::UpdateJobLocked(int64_t key, absl::string
       .Bind(7, job.cancel_reason())
       .Bind(8, absl::ToUnixMicros(now))
       .Bind(9, seq)
-      .Bind(10, key);
+      .Bind(10, static_cast<int64_t>(record.update_seq))
+      .BindBlob(11, record.checkpoint)
+      .Bind(12, record.not_before == absl::InfinitePast() ? int64_t{0}
+                                                          : absl::ToUnixMicros(record.not_before))
+      .Bind(13, key);
   RETURN_IF_ERROR(update.Run());
-  v1::JobEvent event = EventOf(job, m.event_type, seq, now);
-  RETURN_IF_ERROR(InsertEvent(db_, key, event));
+  if (has_event) {
+    v1::JobEvent event = EventOf(job, m.event_type, seq, now);
+    RETURN_IF_ERROR(InsertEvent(db_, key, event));
+    change.event = std::move(event);
+  }
   change.job = std::move(job);
-  change.event = std::move(event);
   return change;
+}
+
+std::vector<absl::StatusOr<JobChange>> SqliteStore::UpdateJobs(
+    absl::Span<const std::pair<std::string, JobDecision>> updates, absl::Time now) {
+  std::vector<absl::StatusOr<JobChange>> changes(updates.size(),
+                                                 absl::InternalError("not applied"));
+  absl::Status commit = Write([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (size_t i = 0; i < updates.size(); ++i) {
+      absl::StatusOr<int64_t> key = ParseJobId(updates[i].first);
+      if (!key.ok()) {
+        changes[i] = key.status();
+        continue;
+      }
+      // A savepoint each: one refused decision leaves the others in the commit.
+      RETURN_IF_ERROR(Exec(db_, "SAVEPOINT one_update"));
+      changes[i] = UpdateJobLocked(*key, updates[i].first, updates[i].second, now);
+      RETURN_IF_ERROR(Exec(db_, changes[i].ok() ? "RELEASE one_update"
+                                                : "ROLLBACK TO one_update"));
+      if (!changes[i].ok()) RETURN_IF_ERROR(Exec(db_, "RELEASE one_update"));
+    }
+    return absl::OkStatus();
+  });
+  if (!commit.ok()) {
+    for (auto& change : changes) change = commit;
+  }
+  return changes;
+}
+
+absl::StatusOr<JobRecord> SqliteStore::GetJobRecord(absl::string_view job_id) {
+  ASSIGN_OR_RETURN(const int64_t key, ParseJobId(job_id));
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(StoredJob stored, ReadJob(db_, key, job_id));
+  return std::move(stored.record);
+}
+
+absl::StatusOr<std::vector<JobRecord>> SqliteStore::ListSchedulableJobs(int limit) {
+  absl::MutexLock lock(&mu_);
+  return ReadRecordsLocked(
+      absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE state IN (",
+                   static_cast<int>(v1::JOB_STATE_QUEUED), ",",
+                   static_cast<int>(v1::JOB_STATE_RETRYING),
+                   ") ORDER BY priority DESC, id LIMIT ", limit));
+}
+
+absl::StatusOr<std::vector<JobRecord>> SqliteStore::ListHeldJobs() {
+  absl::MutexLock lock(&mu_);
+  return ReadRecordsLocked(absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE state IN (",
+                                        static_cast<int>(v1::JOB_STATE_ASSIGNED), ",",
+                                        static_cast<int>(v1::JOB_STATE_RUNNING),
+                                        ") ORDER BY id"));
+}
+
+absl::StatusOr<std::vector<JobRecord>> SqliteStore::ReadRecordsLocked(const std::string& sql) {
+  ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, sql));
+  std::vector<JobRecord> records;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(StoredJob stored, JobFromRow(stmt));
+    records.push_back(std::move(stored.record));
+  }
+  return records;
 }
 
 absl::StatusOr<std::vector<v1::JobEvent>> SqliteStore::ListJobEvents(absl::string_view job_id,
@@ -442,7 +531,7 @@ absl::StatusOr<std::vector<v1::JobEvent>> SqliteStore::ListJobEvents(absl::strin
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     v1::JobEvent& e = events.emplace_back();
-    e.set_job_id(stored.job.id());
+    e.set_job_id(stored.record.job.id());
     e.set_seq(static_cast<uint64_t>(stmt.Int(0)));
     e.set_type(static_cast<v1::JobEventType>(stmt.Int(1)));
     e.set_state(static_cast<v1::JobState>(stmt.Int(2)));
@@ -478,31 +567,35 @@ absl::StatusOr<int> SqliteStore::AppendMeasurements(
 absl::StatusOr<int> SqliteStore::AppendMeasurementsLocked(
     absl::Span<const v1::Measurement> measurements, const std::vector<int64_t>& keys) {
   ASSIGN_OR_RETURN(Statement exists, Statement::Prepare(db_, "SELECT 1 FROM jobs WHERE id = ?"));
+  int inserted = 0;
+  // Runs of the same job go in together (batches are mostly one job).
+  for (size_t begin = 0; begin < measurements.size();) {
+    size_t end = begin + 1;
+    while (end < measurements.size() && keys[end] == keys[begin]) ++end;
+    exists.Reset();
+    exists.Bind(1, keys[begin]);
+    ASSIGN_OR_RETURN(bool found, exists.Step());
+    if (!found) {
+      return absl::NotFoundError(absl::StrCat("measurements[", begin, "].job_id: no job '",
+                                              measurements[begin].job_id(), "'"));
+    }
+    ASSIGN_OR_RETURN(int n, InsertMeasurementsLocked(keys[begin],
+                                                     measurements.subspan(begin, end - begin)));
+    inserted += n;
+    begin = end;
+  }
+  return inserted;
+}
+
+absl::StatusOr<int> SqliteStore::InsertMeasurementsLocked(
+    int64_t key, absl::Span<const v1::Measurement> measurements) {
   ASSIGN_OR_RETURN(Statement insert,
                    Statement::Prepare(db_,
                                       "INSERT OR IGNORE INTO measurements (job_id, attempt, seq, "
                                       "kind, recorded_us, payload) VALUES (?, ?, ?, ?, ?, ?)"));
-  ASSIGN_OR_RETURN(Statement count,
-                   Statement::Prepare(db_,
-                                      "UPDATE jobs SET measurement_count = measurement_count + ? "
-                                      "WHERE id = ?"));
   int inserted = 0;
-  std::vector<std::pair<int64_t, int64_t>> new_rows_per_job;  // batches are mostly one job
-  int64_t checked_key = 0;
   std::string payload;
-  for (size_t i = 0; i < measurements.size(); ++i) {
-    const v1::Measurement& m = measurements[i];
-    const int64_t key = keys[i];
-    if (key != checked_key) {
-      exists.Reset();
-      exists.Bind(1, key);
-      ASSIGN_OR_RETURN(bool found, exists.Step());
-      if (!found) {
-        return absl::NotFoundError(
-            absl::StrCat("measurements[", i, "].job_id: no job '", m.job_id(), "'"));
-      }
-      checked_key = key;
-    }
+  for (const v1::Measurement& m : measurements) {
     m.SerializeToString(&payload);
     insert.Reset();
     insert.Bind(1, key)
@@ -512,17 +605,14 @@ absl::StatusOr<int> SqliteStore::AppendMeasurementsLocked(
         .Bind(5, absl::ToUnixMicros(FromProtoTime(m.recorded_at())))
         .BindBlob(6, payload);
     RETURN_IF_ERROR(insert.Run());
-    if (sqlite3_changes(db_) == 1) {
-      ++inserted;
-      if (new_rows_per_job.empty() || new_rows_per_job.back().first != key) {
-        new_rows_per_job.emplace_back(key, 0);
-      }
-      ++new_rows_per_job.back().second;
-    }
+    inserted += sqlite3_changes(db_);
   }
-  for (const auto& [key, n] : new_rows_per_job) {
-    count.Reset();
-    count.Bind(1, n).Bind(2, key);
+  if (inserted > 0) {
+    ASSIGN_OR_RETURN(Statement count,
+                     Statement::Prepare(db_,
+                                        "UPDATE jobs SET measurement_count = "
+                                        "measurement_count + ? WHERE id = ?"));
+    count.Bind(1, static_cast<int64_t>(inserted)).Bind(2, key);
     RETURN_IF_ERROR(count.Run());
   }
   return inserted;

@@ -38,6 +38,11 @@ class SqliteStore final : public Store {
                                    absl::string_view page_token) override;
   absl::StatusOr<JobChange> UpdateJob(absl::string_view job_id, const JobDecision& decide,
                                       absl::Time now) override;
+  std::vector<absl::StatusOr<JobChange>> UpdateJobs(
+      absl::Span<const std::pair<std::string, JobDecision>> updates, absl::Time now) override;
+  absl::StatusOr<JobRecord> GetJobRecord(absl::string_view job_id) override;
+  absl::StatusOr<std::vector<JobRecord>> ListSchedulableJobs(int limit) override;
+  absl::StatusOr<std::vector<JobRecord>> ListHeldJobs() override;
   absl::StatusOr<std::vector<ionloop::v1::JobEvent>> ListJobEvents(absl::string_view job_id,
                                                                    uint64_t after_seq) override;
   absl::StatusOr<int> AppendMeasurements(
@@ -71,6 +76,12 @@ class SqliteStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int> AppendMeasurementsLocked(
       absl::Span<const ionloop::v1::Measurement> measurements, const std::vector<int64_t>& keys)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts one job's rows (INSERT OR IGNORE) and bumps its count; returns new rows.
+  absl::StatusOr<int> InsertMeasurementsLocked(
+      int64_t key, absl::Span<const ionloop::v1::Measurement> measurements)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<JobRecord>> ReadRecordsLocked(const std::string& sql)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;

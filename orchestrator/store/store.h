@@ -41,8 +41,17 @@ struct InsertJobResult {
   std::optional<ionloop::v1::JobEvent> event;  // the creation event, when created
 };
 
-// What an UpdateJob decision changes. Unset fields stay as they are. When
-// `event_type` is UNSPECIFIED nothing is written at all (a no-op decision).
+// A job with the bookkeeping the worker protocol needs and the API does not show.
+struct JobRecord {
+  ionloop::v1::Job job;
+  int64_t order = 0;         // submission order (smaller: older)
+  uint64_t update_seq = 0;   // last applied update/result seq of the current attempt
+  std::string checkpoint;    // the last checkpoint a worker reported (any attempt)
+  absl::Time not_before = absl::InfinitePast();  // backoff: not schedulable before
+};
+
+// What an UpdateJob decision changes. Unset fields stay as they are. An event is
+// recorded only when `event_type` is set; a mutation with nothing set writes nothing.
 struct JobMutation {
   std::optional<ionloop::v1::JobState> state;
   std::optional<std::string> worker_id;
@@ -50,17 +59,29 @@ struct JobMutation {
   std::optional<double> progress;
   std::optional<std::string> message;
   std::optional<std::string> cancel_reason;  // set: cancel_requested becomes true
+  std::optional<uint64_t> update_seq;
+  std::optional<std::string> checkpoint;
+  std::optional<absl::Time> not_before;
+  // Stored with the job, idempotent on (job, attempt, seq). job_id must be the job's.
+  std::vector<ionloop::v1::Measurement> measurements;
   ionloop::v1::JobEventType event_type = ionloop::v1::JOB_EVENT_TYPE_UNSPECIFIED;
+
+  bool Empty() const {
+    return !state && !worker_id && !attempt && !progress && !message && !cancel_reason &&
+           !update_seq && !checkpoint && !not_before && measurements.empty() &&
+           event_type == ionloop::v1::JOB_EVENT_TYPE_UNSPECIFIED;
+  }
 };
 
 // Decides, from the job as stored right now, what to change. Runs inside the
 // store's write transaction, so the decision and the write are atomic. Must be quick
 // and must not call back into the store.
-using JobDecision = std::function<absl::StatusOr<JobMutation>(const ionloop::v1::Job& current)>;
+using JobDecision = std::function<absl::StatusOr<JobMutation>(const JobRecord& current)>;
 
 struct JobChange {
   ionloop::v1::Job job;                        // after the change
-  std::optional<ionloop::v1::JobEvent> event;  // empty for a no-op decision
+  std::optional<ionloop::v1::JobEvent> event;  // set when the mutation recorded one
+  int new_measurements = 0;                    // rows that were not stored before
 };
 
 // Position in a job's measurements, ordered by (attempt, seq).
@@ -96,6 +117,17 @@ class Store {
   // transaction. `decide`'s error is returned as is and nothing is written.
   virtual absl::StatusOr<JobChange> UpdateJob(absl::string_view job_id, const JobDecision& decide,
                                               absl::Time now) = 0;
+
+  // Several UpdateJobs in one commit; each succeeds or fails on its own.
+  virtual std::vector<absl::StatusOr<JobChange>> UpdateJobs(
+      absl::Span<const std::pair<std::string, JobDecision>> updates, absl::Time now) = 0;
+
+  virtual absl::StatusOr<JobRecord> GetJobRecord(absl::string_view job_id) = 0;
+
+  // QUEUED and RETRYING jobs, highest priority first, then oldest first.
+  virtual absl::StatusOr<std::vector<JobRecord>> ListSchedulableJobs(int limit) = 0;
+  // ASSIGNED and RUNNING jobs (held by a worker), oldest first.
+  virtual absl::StatusOr<std::vector<JobRecord>> ListHeldJobs() = 0;
 
   // Events of a job with seq > after_seq, in order.
   virtual absl::StatusOr<std::vector<ionloop::v1::JobEvent>> ListJobEvents(

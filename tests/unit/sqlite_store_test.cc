@@ -64,7 +64,7 @@ class SqliteStoreTest : public ::testing::Test {
   absl::StatusOr<JobChange> SetState(const std::string& id, v1::JobState to) {
     return store_->UpdateJob(
         id,
-        [to](const v1::Job&) -> absl::StatusOr<JobMutation> {
+        [to](const JobRecord&) -> absl::StatusOr<JobMutation> {
           JobMutation m;
           m.state = to;
           m.event_type = v1::JOB_EVENT_TYPE_STATE_CHANGED;
@@ -195,13 +195,13 @@ TEST_F(SqliteStoreTest, ARejectedDecisionWritesNothing) {
   const v1::Job job = Insert(SyntheticSpec());
   auto change = store_->UpdateJob(
       job.id(),
-      [](const v1::Job&) -> absl::StatusOr<JobMutation> {
+      [](const JobRecord&) -> absl::StatusOr<JobMutation> {
         return absl::FailedPreconditionError("no");
       },
       kT0);
   EXPECT_EQ(change.status().code(), absl::StatusCode::kFailedPrecondition);
   auto noop = store_->UpdateJob(
-      job.id(), [](const v1::Job&) -> absl::StatusOr<JobMutation> { return JobMutation(); }, kT0);
+      job.id(), [](const JobRecord&) -> absl::StatusOr<JobMutation> { return JobMutation(); }, kT0);
   ASSERT_TRUE(noop.ok());
   EXPECT_FALSE(noop->event.has_value());
   EXPECT_EQ(store_->ListJobEvents(job.id(), 0)->size(), 1u);
@@ -352,7 +352,7 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAreGroupCommittedIndependently) {
         // Interleave a write that fails inside the same batches.
         auto bad = store_->UpdateJob(
             r->job.id(),
-            [](const v1::Job&) -> absl::StatusOr<JobMutation> {
+            [](const JobRecord&) -> absl::StatusOr<JobMutation> {
               return absl::FailedPreconditionError("refused");
             },
             kT0);

@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -18,8 +20,9 @@ namespace {
 
 constexpr char kUsage[] = R"(ionloopd — the ionloop orchestrator.
 
-Holds jobs, their events and measurements in one SQLite file and serves the
-ionloop.v1 gRPC API (Jobs, Admin), the gRPC health service and server reflection.
+Holds jobs, their events and measurements in one SQLite file, schedules them onto
+connected workers, and serves the ionloop.v1 gRPC API (Jobs, Workers, Admin), the
+gRPC health service and server reflection.
 
 Usage:
   ionloopd [--listen=127.0.0.1:50051] [--data-dir=./ionloop-data] [--log-level=info]
@@ -56,6 +59,25 @@ int main(int argc, char** argv) {
   flags.String("log-level", &log_level, "trace, debug, info, warn, error or off.");
   flags.Double("shutdown-grace-s", &shutdown_grace_s,
                "On SIGINT/SIGTERM, seconds open streams get before they are cancelled.");
+  // The scheduler's timings (docs/worker-protocol.md explains each).
+  auto to_ms = [](absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); };
+  int heartbeat_ms = to_ms(config.scheduler.heartbeat_interval);
+  int lease_ms = to_ms(config.scheduler.lease);
+  int grace_ms = to_ms(config.scheduler.grace);
+  int cancel_timeout_ms = to_ms(config.scheduler.cancel_timeout);
+  int backoff_ms = to_ms(config.scheduler.backoff_base);
+  flags.Int("heartbeat-ms", &heartbeat_ms, "How often workers are asked to send a heartbeat.");
+  flags.Int("lease-ms", &lease_ms,
+            "A worker silent this long is disconnected; its jobs start their grace period.");
+  flags.Int("grace-ms", &grace_ms,
+            "How long a disconnected worker's jobs wait for it to come back before pinned "
+            "jobs (cells on a cycler channel) become LOST and restartable ones are requeued.");
+  flags.Int("max-attempts", &config.scheduler.max_attempts,
+            "Attempts a restartable job gets before it is FAILED.");
+  flags.Int("retry-backoff-ms", &backoff_ms,
+            "Wait before a requeued job's first retry; doubles per attempt, at most 60 s.");
+  flags.Int("cancel-timeout-ms", &cancel_timeout_ms,
+            "A cancel the worker does not confirm within this ends the job CANCELLED anyway.");
   absl::StatusOr<std::vector<std::string>> positionals = flags.Parse(argc, argv);
   if (flags.help_requested()) {
     std::printf("%s", flags.Help().c_str());
@@ -68,6 +90,28 @@ int main(int argc, char** argv) {
                                   : std::string(positionals.status().message()).c_str());
     return 2;
   }
+  for (const auto& [name, value] : {std::pair<const char*, int>{"heartbeat-ms", heartbeat_ms},
+                                     {"lease-ms", lease_ms},
+                                     {"grace-ms", grace_ms},
+                                     {"max-attempts", config.scheduler.max_attempts},
+                                     {"retry-backoff-ms", backoff_ms},
+                                     {"cancel-timeout-ms", cancel_timeout_ms}}) {
+    if (value < 1) {
+      std::fprintf(stderr, "ionloopd: --%s: must be >= 1, got %d\n", name, value);
+      return 2;
+    }
+  }
+  if (heartbeat_ms >= lease_ms) {
+    std::fprintf(stderr, "ionloopd: --heartbeat-ms (%d) must be shorter than --lease-ms (%d)\n",
+                 heartbeat_ms, lease_ms);
+    return 2;
+  }
+  config.scheduler.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
+  config.scheduler.lease = absl::Milliseconds(lease_ms);
+  config.scheduler.grace = absl::Milliseconds(grace_ms);
+  config.scheduler.cancel_timeout = absl::Milliseconds(cancel_timeout_ms);
+  config.scheduler.backoff_base = absl::Milliseconds(backoff_ms);
+  config.scheduler.tick = std::min(absl::Milliseconds(100), absl::Milliseconds(heartbeat_ms));
   const spdlog::level::level_enum level = spdlog::level::from_str(log_level);
   if (level == spdlog::level::off && log_level != "off") {
     std::fprintf(stderr, "ionloopd: --log-level: unknown level '%s' (trace, debug, info, warn, "

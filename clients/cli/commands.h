@@ -40,6 +40,7 @@ int RunWatch(const GlobalOptions& global, const std::string& job_id);
 int RunMeasurements(const GlobalOptions& global, const std::string& job_id, uint32_t attempt,
                     bool csv);
 int RunInfo(const GlobalOptions& global);
+int RunWorkers(const GlobalOptions& global);
 
 }  // namespace ionloop::cli
 

@@ -312,6 +312,50 @@ std::string RenderServerInfo(const ionloop::v1::ServerInfo& info, absl::string_v
   return table.Render();
 }
 
+std::string SummarizeCapabilities(const ionloop::v1::Capabilities& caps) {
+  std::vector<std::string> parts;
+  if (!caps.ions().empty()) {
+    std::vector<std::string> ions;
+    for (int ion : caps.ions()) {
+      ions.push_back(LowerEnumName(ionloop::v1::Ion_Name(ion), "ION_", ion));
+    }
+    parts.push_back(absl::StrJoin(ions, ","));
+  }
+  if (caps.temperature_min_c() != 0 || caps.temperature_max_c() != 0) {
+    parts.push_back(absl::StrCat(FormatDouble(caps.temperature_min_c()), "..",
+                                 FormatDouble(caps.temperature_max_c()), " C"));
+  }
+  if (caps.voltage_min_v() != 0 || caps.voltage_max_v() != 0) {
+    parts.push_back(absl::StrCat(FormatDouble(caps.voltage_min_v()), "..",
+                                 FormatDouble(caps.voltage_max_v()), " V"));
+  }
+  if (caps.current_max_a() != 0) parts.push_back(absl::StrCat(FormatDouble(caps.current_max_a()), " A"));
+  if (!caps.xrd_wavelengths_angstrom().empty()) {
+    std::vector<std::string> w;
+    for (double l : caps.xrd_wavelengths_angstrom()) w.push_back(FormatDouble(l));
+    parts.push_back(absl::StrCat(absl::StrJoin(w, ","), " A"));
+  }
+  if (!caps.simulation_engines().empty()) parts.push_back(absl::StrJoin(caps.simulation_engines(), ","));
+  if (!caps.label_methods().empty()) parts.push_back(absl::StrJoin(caps.label_methods(), ","));
+  return parts.empty() ? "-" : absl::StrJoin(parts, " ");
+}
+
+std::string RenderWorkerList(
+    const google::protobuf::RepeatedPtrField<ionloop::v1::WorkerInfo>& workers) {
+  if (workers.empty()) return "no workers\n";
+  Table table({"WORKER", "KIND", "STATE", "CHANNELS", "CAPABILITIES", "RUNNING", "LAST SEEN"});
+  for (const ionloop::v1::WorkerInfo& w : workers) {
+    const std::string state = LowerEnumName(ionloop::v1::WorkerState_Name(w.state()),
+                                            "WORKER_STATE_", w.state());
+    table.AddRow({w.worker_id(), KindName(w.capabilities().kind()), absl::AsciiStrToUpper(state),
+                  absl::StrCat(w.running_job_ids_size(), "/", w.capabilities().channels()),
+                  SummarizeCapabilities(w.capabilities()),
+                  w.running_job_ids().empty() ? "-" : absl::StrJoin(w.running_job_ids(), ","),
+                  FormatLocalTime(w.last_seen())});
+  }
+  return table.Render();
+}
+
 std::string RenderWatchLine(const ionloop::v1::WatchJobResponse& response) {
   const ionloop::v1::JobEvent& event = response.event();
   std::string line = absl::StrFormat(

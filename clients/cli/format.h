@@ -17,6 +17,7 @@
 #include "ionloop/v1/job.pb.h"
 #include "ionloop/v1/jobs.pb.h"
 #include "ionloop/v1/measurement.pb.h"
+#include "ionloop/v1/workers.pb.h"
 
 namespace ionloop::cli {
 
@@ -57,6 +58,10 @@ class Table {
 std::string RenderJobList(const google::protobuf::RepeatedPtrField<ionloop::v1::Job>& jobs);
 std::string RenderJobDetail(const ionloop::v1::Job& job);
 std::string RenderServerInfo(const ionloop::v1::ServerInfo& info, absl::string_view server);
+std::string RenderWorkerList(
+    const google::protobuf::RepeatedPtrField<ionloop::v1::WorkerInfo>& workers);
+// "li,na 25..45 C 0..5 V 10 A", "wavelengths 1.54184 A", ...: what a worker offers.
+std::string SummarizeCapabilities(const ionloop::v1::Capabilities& caps);
 
 // `watch`: "2024-05-01 14:03:07  QUEUED      0%  state     queued"
 std::string RenderWatchLine(const ionloop::v1::WatchJobResponse& response);

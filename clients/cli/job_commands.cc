@@ -10,6 +10,7 @@
 #include "clients/cli/rpc_internal.h"
 #include "ionloop/v1/admin.grpc.pb.h"
 #include "ionloop/v1/jobs.grpc.pb.h"
+#include "ionloop/v1/workers.grpc.pb.h"
 
 namespace ionloop::cli {
 namespace {
@@ -144,6 +145,22 @@ int RunInfo(const GlobalOptions& global) {
   if (!status.ok()) return ReportRpcError(global, status);
   std::fputs(Json(global) ? (ToJson(info, /*pretty=*/true) + "\n").c_str()
                           : RenderServerInfo(info, global.server).c_str(),
+             stdout);
+  return kExitOk;
+}
+
+int RunWorkers(const GlobalOptions& global) {
+  int exit_code = kExitOk;
+  auto stub = internal::ConnectStub<ionloop::v1::Workers>(global, &exit_code);
+  if (stub == nullptr) return exit_code;
+  ionloop::v1::ListWorkersResponse response;
+  grpc::ClientContext context;
+  internal::SetUnaryDeadline(global, context);
+  const grpc::Status status =
+      stub->ListWorkers(&context, ionloop::v1::ListWorkersRequest(), &response);
+  if (!status.ok()) return ReportRpcError(global, status);
+  std::fputs(Json(global) ? (ToJson(response, /*pretty=*/true) + "\n").c_str()
+                          : RenderWorkerList(response.workers()).c_str(),
              stdout);
   return kExitOk;
 }

@@ -158,6 +158,13 @@ const std::vector<CommandSpec>& Commands() {
        "show what the server is and holds",
        "Version, uptime, store path and schema, job counts by state, measurements.",
        {}},
+      {"workers",
+       "",
+       "list the workers the server knows",
+       "One row per worker: id, kind, state (CONNECTED, DISCONNECTED: silent, its jobs\n"
+       "wait out the grace period; GONE), channels in use, capabilities, running jobs\n"
+       "and when it was last heard from.",
+       {}},
       {"help", "[COMMAND]", "show this text, or one command's help", "", {}},
   };
   return *commands;
@@ -357,6 +364,10 @@ absl::StatusOr<int> Dispatch(const ParsedArgs& args, const GlobalOptions& global
   if (command == "info") {
     RETURN_IF_ERROR(NoPositionals(args));
     return RunInfo(global);
+  }
+  if (command == "workers") {
+    RETURN_IF_ERROR(NoPositionals(args));
+    return RunWorkers(global);
   }
   return UsageError(absl::StrCat("unknown command '", command, "'"));
 }

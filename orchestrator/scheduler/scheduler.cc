@@ -114,7 +114,7 @@ absl::Status Scheduler::Recover() {
   }
   if (!held->empty()) {
     spdlog::info("scheduler: {} held job(s) wait up to {} for their workers", held->size(),
-                 absl::FormatDuration(config_.lease + config_.grace));
+                 absl::FormatDuration(config_.grace));
   }
   return absl::OkStatus();
 }

@@ -42,6 +42,11 @@ namespace {
 // per kind); at worst K = W. Memoizing checks per distinct requirement set was tried and
 // dropped: campaigns explore continuous protocol parameters, so most jobs' requirements
 // are distinct and the memo cost more than it saved.
+//
+// Measured (-O2, a shared 2-core machine, 10 000 queued jobs × 100 workers): 8 slots
+// each, one or ten capability sets: 0.5–1.5 ms; 100 slots each (8 000 assignments in one
+// call): 5–7 ms; 100 distinct capability sets and 10 000 distinct, mostly unplaceable
+// requirement sets while 97 workers sit idle (the J·K worst case): 10–12 ms.
 
 struct Worker {
   const WorkerSlots* slots;

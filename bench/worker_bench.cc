@@ -1,0 +1,490 @@
+// The worker protocol under load, each figure beside a baseline from the same run:
+//
+//   ingest    durable measurements/s with 1, 8 and 64 workers streaming cycle records
+//             into ionloopd (acked only once committed), beside (a) a raw SQLite batched
+//             insert of the same rows with the same pragmas and batch size, and (b) a raw
+//             gRPC stream of the same messages to a server that acks without storing.
+//   dispatch  jobs/s from SubmitJob to Assign with 100 connected workers, and the
+//             submit→assign latency p50/p99, beside SubmitJob alone (no dispatch).
+//
+//   build/bench/worker_bench [--workers=1,8,64] [--rows=64000] [--batch=200]
+//                            [--dispatch-workers=100] [--dispatch-jobs=2000]
+//
+// The workers here are lean protocol clients (no spool), so the figures are the
+// orchestrator's; the worker runtime's own spool fsync comes on top on the worker side.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/flag_table.h"
+#include "ionloop/v1/jobs.grpc.pb.h"
+#include "ionloop/v1/workers.grpc.pb.h"
+#include "orchestrator/service/server.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+namespace v1 = ionloop::v1;
+using Stream = grpc::ClientReaderWriter<v1::WorkerMessage, v1::OrchestratorMessage>;
+
+std::string MakeDir(const std::string& base, const std::string& name) {
+  std::string tmpl = absl::StrCat(base, "/ionloop-bench-", name, "-XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::exit(1);
+  }
+  return tmpl;
+}
+
+v1::Measurement CycleRow(uint64_t seq) {
+  v1::Measurement m;
+  m.set_seq(seq);
+  m.mutable_recorded_at()->set_seconds(1'700'000'000 + static_cast<int64_t>(seq));
+  v1::CycleRecord* c = m.mutable_cycle();
+  c->set_cycle_index(static_cast<uint32_t>(seq));
+  c->set_charge_capacity_ah(1.1);
+  c->set_discharge_capacity_ah(1.1 - 1e-5 * static_cast<double>(seq));
+  c->set_charge_energy_wh(3.6);
+  c->set_discharge_energy_wh(3.5);
+  c->set_coulombic_efficiency(0.999);
+  c->set_mean_charge_voltage_v(3.4);
+  c->set_mean_discharge_voltage_v(3.2);
+  c->set_internal_resistance_ohm(0.018);
+  c->set_temperature_c(30.1);
+  c->set_elapsed_s(3600.0 * static_cast<double>(seq));
+  return m;
+}
+
+v1::WorkerMessage HelloOf(const std::string& id, v1::JobKind kind) {
+  v1::WorkerMessage m;
+  m.mutable_hello()->set_worker_id(id);
+  m.mutable_hello()->mutable_capabilities()->set_kind(kind);
+  m.mutable_hello()->mutable_capabilities()->set_channels(1);
+  return m;
+}
+
+std::unique_ptr<v1::Jobs::Stub> JobsStub(const std::string& address) {
+  return v1::Jobs::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+std::string SubmitSynthetic(v1::Jobs::Stub* stub, uint64_t measurements) {
+  v1::SubmitJobRequest request;
+  request.mutable_spec()->mutable_synthetic()->set_measurements(measurements);
+  v1::SubmitJobResponse response;
+  grpc::ClientContext ctx;
+  grpc::Status s = stub->SubmitJob(&ctx, request, &response);
+  if (!s.ok()) {
+    std::fprintf(stderr, "submit failed: %s\n", s.error_message().c_str());
+    std::exit(1);
+  }
+  return response.job().id();
+}
+
+// ---- ingest ----
+
+// One streaming worker: Hello, wait for an Assign, stream `rows` cycle records in
+// updates of `batch` with up to `window` unacked, then the result. Returns the number of
+// rows acknowledged.
+uint64_t StreamRows(const std::string& address, const std::string& worker_id, uint64_t rows,
+                    int batch, int window) {
+  grpc::ChannelArguments args;
+  args.SetInt("ionloop.bench.channel", std::hash<std::string>()(worker_id) & 0x7fffffff);
+  auto stub = v1::Workers::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  std::unique_ptr<Stream> stream = stub->Connect(&ctx);
+  stream->Write(HelloOf(worker_id, v1::JOB_KIND_SYNTHETIC));
+  v1::OrchestratorMessage in;
+  v1::Assign assign;
+  while (stream->Read(&in)) {
+    if (in.has_assign()) {
+      assign = in.assign();
+      break;
+    }
+  }
+  const uint64_t updates = (rows + batch - 1) / batch;
+  absl::Mutex mu;
+  uint64_t acked = 0;
+  std::thread reader([&] {
+    v1::OrchestratorMessage m;
+    while (stream->Read(&m)) {
+      if (m.has_ack()) {
+        absl::MutexLock lock(&mu);
+        acked = std::max<uint64_t>(acked, m.ack().seq());
+        if (acked == updates + 1) break;  // the result's ack
+      } else if (m.has_error()) {
+        std::fprintf(stderr, "%s: %s\n", worker_id.c_str(), m.error().message().c_str());
+        std::exit(1);
+      }
+    }
+  });
+  uint64_t next_row = 1;
+  for (uint64_t seq = 1; seq <= updates; ++seq) {
+    {
+      absl::MutexLock lock(&mu);
+      auto room = [&] { return seq - acked <= static_cast<uint64_t>(window); };
+      mu.Await(absl::Condition(&room));
+    }
+    v1::WorkerMessage m;
+    v1::JobUpdate* u = m.mutable_update();
+    u->set_job_id(assign.job_id());
+    u->set_attempt(assign.attempt());
+    u->set_seq(seq);
+    for (int i = 0; i < batch && next_row <= rows; ++i) *u->add_measurements() = CycleRow(next_row++);
+    u->set_progress(static_cast<double>(next_row - 1) / static_cast<double>(rows));
+    stream->Write(m);
+  }
+  v1::WorkerMessage result;
+  result.mutable_result()->set_job_id(assign.job_id());
+  result.mutable_result()->set_attempt(assign.attempt());
+  result.mutable_result()->set_seq(updates + 1);
+  result.mutable_result()->set_outcome(v1::JOB_OUTCOME_SUCCEEDED);
+  stream->Write(result);
+  reader.join();
+  stream->WritesDone();
+  stream->Finish();
+  return rows;
+}
+
+// Runs `workers` streaming workers against `address`; returns rows/s. `submit` makes
+// one job per worker (skipped for the raw server, which assigns on its own).
+double IngestRate(const std::string& address, int workers, uint64_t rows_per_worker, int batch,
+                  bool submit) {
+  std::vector<std::thread> threads;
+  std::atomic<uint64_t> total{0};
+  const absl::Time start = absl::Now();
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      total += StreamRows(address, absl::StrCat("ingest-", w), rows_per_worker, batch, 8);
+    });
+  }
+  if (submit) {
+    auto stub = JobsStub(address);
+    for (int w = 0; w < workers; ++w) SubmitSynthetic(stub.get(), rows_per_worker);
+  }
+  for (std::thread& t : threads) t.join();
+  return static_cast<double>(total.load()) / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+// The baseline server: speaks the protocol, stores nothing, acks at once.
+class RawAckService final : public v1::Workers::CallbackService {
+  class Reactor final : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::OrchestratorMessage> {
+   public:
+    Reactor() { StartRead(&in_); }
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      out_.Clear();
+      if (in_.has_hello()) {
+        // Welcome and the Assign in one go: the client reads both.
+        pending_assign_ = true;
+        out_.mutable_welcome()->set_lease_ms(5000);
+      } else if (in_.has_update()) {
+        out_.mutable_ack()->set_job_id(in_.update().job_id());
+        out_.mutable_ack()->set_seq(in_.update().seq());
+      } else if (in_.has_result()) {
+        out_.mutable_ack()->set_job_id(in_.result().job_id());
+        out_.mutable_ack()->set_seq(in_.result().seq());
+      } else {
+        StartRead(&in_);
+        return;
+      }
+      StartWrite(&out_);
+    }
+    void OnWriteDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      if (pending_assign_) {
+        pending_assign_ = false;
+        out_.Clear();
+        out_.mutable_assign()->set_job_id(absl::StrCat("job-", ++next_job_));
+        out_.mutable_assign()->set_attempt(1);
+        StartWrite(&out_);
+        return;
+      }
+      StartRead(&in_);
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    v1::WorkerMessage in_;
+    v1::OrchestratorMessage out_;
+    bool pending_assign_ = false;
+    int next_job_ = 0;
+  };
+
+ public:
+  grpc::ServerBidiReactor<v1::WorkerMessage, v1::OrchestratorMessage>* Connect(
+      grpc::CallbackServerContext*) override {
+    return new Reactor();
+  }
+};
+
+// The same rows into the same table shape, one transaction per batch, sequential.
+double RawSqliteRate(const std::string& dir, uint64_t rows, int batch) {
+  sqlite3* db = nullptr;
+  sqlite3_open((dir + "/raw.db").c_str(), &db);
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE measurements (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, "
+               "seq INTEGER NOT NULL, kind INTEGER NOT NULL, recorded_us INTEGER NOT NULL, "
+               "payload BLOB NOT NULL, PRIMARY KEY (job_id, attempt, seq)) WITHOUT ROWID;",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO measurements VALUES (1, 1, ?, 10, ?, ?)", -1,
+                     &insert, nullptr);
+  const absl::Time start = absl::Now();
+  std::string payload;
+  for (uint64_t row = 1; row <= rows;) {
+    sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    for (int i = 0; i < batch && row <= rows; ++i, ++row) {
+      v1::Measurement m = CycleRow(row);
+      m.set_job_id("job-1");
+      m.set_attempt(1);
+      m.SerializeToString(&payload);
+      sqlite3_bind_int64(insert, 1, static_cast<int64_t>(row));
+      sqlite3_bind_int64(insert, 2, m.recorded_at().seconds() * 1'000'000);
+      sqlite3_bind_blob(insert, 3, payload.data(), static_cast<int>(payload.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_step(insert);
+      sqlite3_reset(insert);
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  sqlite3_finalize(insert);
+  sqlite3_close(db);
+  return static_cast<double>(rows) / seconds;
+}
+
+std::unique_ptr<ionloop::orchestrator::Orchestrator> StartOrchestrator(const std::string& dir) {
+  ionloop::orchestrator::OrchestratorConfig config;
+  config.listen_address = "127.0.0.1:0";
+  config.data_dir = dir;
+  config.scheduler.tick = absl::Milliseconds(20);
+  auto server = ionloop::orchestrator::Orchestrator::Start(config, ionloop::SystemClock::Get());
+  if (!server.ok()) {
+    std::fprintf(stderr, "cannot start orchestrator: %s\n", server.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(server);
+}
+
+void RunIngest(const std::string& base, const std::vector<int>& worker_counts, uint64_t rows,
+               int batch) {
+  std::printf("\nDurable ingest: %llu cycle records per run in updates of %d, 8 in flight per "
+              "worker\n", static_cast<unsigned long long>(rows), batch);
+  std::printf("%-52s %14s %9s\n", "path", "rows/s", "vs SQLite");
+  const std::string raw_dir = MakeDir(base, "ingest-raw");
+  const double sqlite_rate = RawSqliteRate(raw_dir, rows, batch);
+  std::filesystem::remove_all(raw_dir);
+  std::printf("%-52s %14.0f %9.2f\n", "raw SQLite batched insert, 1 txn/update (baseline)",
+              sqlite_rate, 1.0);
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  RawAckService raw_service;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&raw_service);
+  std::unique_ptr<grpc::Server> raw_server = builder.BuildAndStart();
+  const std::string raw_address = absl::StrCat("127.0.0.1:", port);
+
+  for (int workers : worker_counts) {
+    const uint64_t per_worker = std::max<uint64_t>(batch, rows / workers);
+    const double grpc_rate = IngestRate(raw_address, workers, per_worker, batch, false);
+    const std::string dir = MakeDir(base, absl::StrCat("ingest-", workers));
+    double rate = 0;
+    {
+      auto orchestrator = StartOrchestrator(dir);
+      rate = IngestRate(orchestrator->listen_address(), workers, per_worker, batch, true);
+    }
+    std::filesystem::remove_all(dir);
+    std::printf("%-52s %14.0f %9s\n",
+                absl::StrCat("raw gRPC stream, acks without storage, ", workers, " worker(s)").c_str(),
+                grpc_rate, "-");
+    std::printf("%-52s %14.0f %9.2f\n",
+                absl::StrCat("ionloopd durable ingest, ", workers, " worker(s)").c_str(), rate,
+                rate / sqlite_rate);
+  }
+  raw_server->Shutdown();
+}
+
+// ---- dispatch ----
+
+void RunDispatch(const std::string& base, int workers, int jobs) {
+  const std::string dir = MakeDir(base, "dispatch");
+  auto orchestrator = StartOrchestrator(dir);
+  const std::string address = orchestrator->listen_address();
+
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, absl::Time> submitted;  // job id → SubmitJob returned
+  absl::flat_hash_map<std::string, absl::Time> assigned;   // job id → Assign received
+  std::atomic<int> connected{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(workers);
+  for (int w = 0; w < workers; ++w) {
+    contexts[w] = std::make_unique<grpc::ClientContext>();
+    threads.emplace_back([&, w] {
+      auto stub = v1::Workers::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      std::unique_ptr<Stream> stream = stub->Connect(contexts[w].get());
+      stream->Write(HelloOf(absl::StrCat("dispatch-", w), v1::JOB_KIND_SYNTHETIC));
+      v1::OrchestratorMessage m;
+      while (stream->Read(&m)) {
+        if (m.has_welcome()) {
+          ++connected;
+        } else if (m.has_assign()) {
+          {
+            absl::MutexLock lock(&mu);
+            assigned[m.assign().job_id()] = absl::Now();
+          }
+          v1::WorkerMessage result;  // done at once: the channel is free again
+          result.mutable_result()->set_job_id(m.assign().job_id());
+          result.mutable_result()->set_attempt(m.assign().attempt());
+          result.mutable_result()->set_seq(1);
+          result.mutable_result()->set_outcome(v1::JOB_OUTCOME_SUCCEEDED);
+          stream->Write(result);
+        }
+      }
+    });
+  }
+  while (connected.load() < workers) absl::SleepFor(absl::Milliseconds(5));
+
+  // SubmitJob alone first (no worker can take these: kind cycling, none registered).
+  const absl::Time submit_only_start = absl::Now();
+  {
+    auto stub = JobsStub(address);
+    v1::SubmitJobRequest request;
+    v1::CyclingJob* cycling = request.mutable_spec()->mutable_cycling();
+    v1::CellSpec* cell = cycling->mutable_cell();
+    cell->set_ion(v1::ION_LI);
+    cell->set_positive_electrode("LFP");
+    cell->set_negative_electrode("graphite");
+    cell->set_design(v1::CELL_DESIGN_CYLINDRICAL);
+    cell->set_nominal_capacity_ah(1.1);
+    cell->mutable_protocol()->set_charge_c_rate(1);
+    cell->mutable_protocol()->set_discharge_c_rate(1);
+    cell->mutable_protocol()->set_voltage_min_v(2.0);
+    cell->mutable_protocol()->set_voltage_max_v(3.6);
+    cell->mutable_protocol()->set_temperature_c(30);
+    cycling->set_max_cycles(100);
+    for (int i = 0; i < jobs; ++i) {
+      v1::SubmitJobResponse response;
+      grpc::ClientContext ctx;
+      stub->SubmitJob(&ctx, request, &response);
+    }
+  }
+  const double submit_only = jobs / absl::ToDoubleSeconds(absl::Now() - submit_only_start);
+
+  const absl::Time start = absl::Now();
+  {
+    auto stub = JobsStub(address);
+    for (int i = 0; i < jobs; ++i) {
+      const std::string id = SubmitSynthetic(stub.get(), 1);
+      absl::MutexLock lock(&mu);
+      submitted[id] = absl::Now();
+    }
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all_assigned = [&] { return static_cast<int>(assigned.size()) >= jobs; };
+    mu.AwaitWithTimeout(absl::Condition(&all_assigned), absl::Minutes(5));
+  }
+  absl::Time last = start;
+  std::vector<double> latencies_ms;
+  {
+    absl::MutexLock lock(&mu);
+    for (const auto& [id, t] : assigned) {
+      last = std::max(last, t);
+      auto s = submitted.find(id);
+      if (s != submitted.end()) latencies_ms.push_back(absl::ToDoubleMilliseconds(t - s->second));
+    }
+  }
+  const double rate = static_cast<double>(assigned.size()) / absl::ToDoubleSeconds(last - start);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    return latencies_ms.empty() ? 0.0
+                                : latencies_ms[std::min(latencies_ms.size() - 1,
+                                                        static_cast<size_t>(p * latencies_ms.size()))];
+  };
+  std::printf("\nDispatch: %d jobs, %d workers of 1 channel (each finishes its job at once)\n",
+              jobs, workers);
+  std::printf("%-52s %10s %10s %10s\n", "path", "jobs/s", "p50 ms", "p99 ms");
+  std::printf("%-52s %10.0f %10s %10s\n", "SubmitJob alone, 1 client (baseline)", submit_only, "-",
+              "-");
+  std::printf("%-52s %10.0f %10.2f %10.2f\n", "SubmitJob -> Assign on a worker stream", rate,
+              pct(0.50), pct(0.99));
+  for (auto& ctx : contexts) ctx->TryCancel();
+  for (std::thread& t : threads) t.join();
+  orchestrator.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string workers_list = "1,8,64";
+  int rows = 64'000;
+  int batch = 200;
+  int dispatch_workers = 100;
+  int dispatch_jobs = 2000;
+  std::string base = std::filesystem::temp_directory_path().string();
+  ionloop::FlagTable flags(
+      "worker_bench — the worker protocol under load: durable ingest beside raw SQLite and a\n"
+      "raw gRPC stream, and dispatch (submit → assign) with many workers.");
+  flags.String("workers", &workers_list, "Comma-separated worker counts for the ingest runs.");
+  flags.Int("rows", &rows, "Cycle records per ingest run (split across the workers).");
+  flags.Int("batch", &batch, "Measurements per JobUpdate (and per raw SQLite transaction).");
+  flags.Int("dispatch-workers", &dispatch_workers, "Workers connected for the dispatch run.");
+  flags.Int("dispatch-jobs", &dispatch_jobs, "Jobs submitted in the dispatch run.");
+  flags.String("dir", &base, "Where the scratch stores go (the disk being measured).");
+  auto parsed = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::printf("%s", flags.Help().c_str());
+    return 0;
+  }
+  if (!parsed.ok() || rows < 1 || batch < 1 || dispatch_workers < 1 || dispatch_jobs < 1) {
+    std::fprintf(stderr, "worker_bench: %s\n",
+                 parsed.ok() ? "counts must be >= 1" : parsed.status().ToString().c_str());
+    return 2;
+  }
+  std::vector<int> worker_counts;
+  for (absl::string_view part : absl::StrSplit(workers_list, ',')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(part, &n) || n < 1) {
+      std::fprintf(stderr, "worker_bench: --workers: bad count '%s'\n", std::string(part).c_str());
+      return 2;
+    }
+    worker_counts.push_back(n);
+  }
+  spdlog::set_level(spdlog::level::warn);  // the orchestrator's connect/disconnect lines
+  RunIngest(base, worker_counts, static_cast<uint64_t>(rows), batch);
+  RunDispatch(base, dispatch_workers, dispatch_jobs);
+  return 0;
+}

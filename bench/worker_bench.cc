@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -101,87 +102,150 @@ std::string SubmitSynthetic(v1::Jobs::Stub* stub, uint64_t measurements) {
   return response.job().id();
 }
 
+// A worker stream whose writes are serialized and which sends a Heartbeat every
+// second from its own thread, as a real worker does (or its lease would expire).
+class HeartbeatingStream {
+ public:
+  HeartbeatingStream(const std::string& address, const std::string& worker_id)
+      : stub_(v1::Workers::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        stream_(stub_->Connect(&context_)) {
+    Write(HelloOf(worker_id, v1::JOB_KIND_SYNTHETIC));
+    heartbeats_ = std::thread([this] {
+      v1::WorkerMessage beat;
+      beat.mutable_heartbeat();
+      absl::MutexLock lock(&mu_);
+      while (!stopping_) {
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+        if (!stopping_) stream_->Write(beat);
+      }
+    });
+  }
+  ~HeartbeatingStream() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    heartbeats_.join();
+    context_.TryCancel();
+    stream_->Finish();
+  }
+  void Write(const v1::WorkerMessage& m) {
+    absl::MutexLock lock(&mu_);
+    stream_->Write(m);
+  }
+  bool Read(v1::OrchestratorMessage* m) { return stream_->Read(m); }
+  void Cancel() { context_.TryCancel(); }
+
+ private:
+  std::unique_ptr<v1::Workers::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<Stream> stream_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread heartbeats_;
+};
+
 // ---- ingest ----
 
-// One streaming worker: Hello, wait for an Assign, stream `rows` cycle records in
-// updates of `batch` with up to `window` unacked, then the result. Returns the number of
-// rows acknowledged.
-uint64_t StreamRows(const std::string& address, const std::string& worker_id, uint64_t rows,
-                    int batch, int window) {
-  grpc::ChannelArguments args;
-  args.SetInt("ionloop.bench.channel", std::hash<std::string>()(worker_id) & 0x7fffffff);
-  auto stub = v1::Workers::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-  grpc::ClientContext ctx;
-  std::unique_ptr<Stream> stream = stub->Connect(&ctx);
-  stream->Write(HelloOf(worker_id, v1::JOB_KIND_SYNTHETIC));
-  v1::OrchestratorMessage in;
-  v1::Assign assign;
-  while (stream->Read(&in)) {
-    if (in.has_assign()) {
-      assign = in.assign();
-      break;
-    }
-  }
-  const uint64_t updates = (rows + batch - 1) / batch;
+// One streaming worker: serves whatever jobs it is assigned, each by streaming
+// `rows` cycle records in updates of `batch` with up to `window` unacked, then the
+// result, until `jobs_left` reaches zero. Returns the rows it delivered.
+uint64_t ServeIngestJobs(const std::string& address, const std::string& worker_id, uint64_t rows,
+                         int batch, int window, std::atomic<int>* jobs_left) {
+  HeartbeatingStream stream(address, worker_id);
   absl::Mutex mu;
+  std::deque<v1::Assign> assigns;
   uint64_t acked = 0;
+  bool closed = false;
   std::thread reader([&] {
     v1::OrchestratorMessage m;
-    while (stream->Read(&m)) {
-      if (m.has_ack()) {
-        absl::MutexLock lock(&mu);
+    while (stream.Read(&m)) {
+      absl::MutexLock lock(&mu);
+      if (m.has_assign()) {
+        assigns.push_back(m.assign());
+      } else if (m.has_ack()) {
         acked = std::max<uint64_t>(acked, m.ack().seq());
-        if (acked == updates + 1) break;  // the result's ack
       } else if (m.has_error()) {
         std::fprintf(stderr, "%s: %s\n", worker_id.c_str(), m.error().message().c_str());
         std::exit(1);
       }
     }
+    absl::MutexLock lock(&mu);
+    closed = true;
   });
-  uint64_t next_row = 1;
-  for (uint64_t seq = 1; seq <= updates; ++seq) {
+  uint64_t delivered = 0;
+  const uint64_t updates = (rows + batch - 1) / batch;
+  while (true) {
+    v1::Assign assign;
     {
       absl::MutexLock lock(&mu);
-      auto room = [&] { return seq - acked <= static_cast<uint64_t>(window); };
-      mu.Await(absl::Condition(&room));
+      auto ready = [&] { return !assigns.empty() || closed || jobs_left->load() <= 0; };
+      // jobs_left changes under no mutex of ours: look again every few ms.
+      while (!mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(5))) {
+      }
+      if (assigns.empty()) break;
+      assign = assigns.front();
+      assigns.pop_front();
+      acked = 0;
     }
-    v1::WorkerMessage m;
-    v1::JobUpdate* u = m.mutable_update();
-    u->set_job_id(assign.job_id());
-    u->set_attempt(assign.attempt());
-    u->set_seq(seq);
-    for (int i = 0; i < batch && next_row <= rows; ++i) *u->add_measurements() = CycleRow(next_row++);
-    u->set_progress(static_cast<double>(next_row - 1) / static_cast<double>(rows));
-    stream->Write(m);
+    uint64_t next_row = 1;
+    for (uint64_t seq = 1; seq <= updates + 1; ++seq) {
+      {
+        absl::MutexLock lock(&mu);
+        auto room = [&] { return seq - acked <= static_cast<uint64_t>(window) || closed; };
+        mu.Await(absl::Condition(&room));
+      }
+      v1::WorkerMessage m;
+      if (seq <= updates) {
+        v1::JobUpdate* u = m.mutable_update();
+        u->set_job_id(assign.job_id());
+        u->set_attempt(assign.attempt());
+        u->set_seq(seq);
+        for (int i = 0; i < batch && next_row <= rows; ++i) {
+          *u->add_measurements() = CycleRow(next_row++);
+        }
+        u->set_progress(static_cast<double>(next_row - 1) / static_cast<double>(rows));
+      } else {
+        v1::JobResult* r = m.mutable_result();
+        r->set_job_id(assign.job_id());
+        r->set_attempt(assign.attempt());
+        r->set_seq(seq);
+        r->set_outcome(v1::JOB_OUTCOME_SUCCEEDED);
+      }
+      stream.Write(m);
+    }
+    {
+      absl::MutexLock lock(&mu);
+      auto all_acked = [&] { return acked == updates + 1 || closed; };
+      mu.Await(absl::Condition(&all_acked));
+    }
+    delivered += rows;
+    jobs_left->fetch_sub(1);
   }
-  v1::WorkerMessage result;
-  result.mutable_result()->set_job_id(assign.job_id());
-  result.mutable_result()->set_attempt(assign.attempt());
-  result.mutable_result()->set_seq(updates + 1);
-  result.mutable_result()->set_outcome(v1::JOB_OUTCOME_SUCCEEDED);
-  stream->Write(result);
+  stream.Cancel();
   reader.join();
-  stream->WritesDone();
-  stream->Finish();
-  return rows;
+  return delivered;
 }
 
-// Runs `workers` streaming workers against `address`; returns rows/s. `submit` makes
-// one job per worker (skipped for the raw server, which assigns on its own).
-double IngestRate(const std::string& address, int workers, uint64_t rows_per_worker, int batch,
-                  bool submit) {
+// Runs `workers` streaming workers against `address` until `jobs` jobs of
+// `rows_per_job` rows are done; returns rows/s. `submit` submits the jobs (the raw
+// server hands out jobs on its own, one per stream).
+double IngestRate(const std::string& address, int workers, int jobs, uint64_t rows_per_job,
+                  int batch, bool submit) {
   std::vector<std::thread> threads;
   std::atomic<uint64_t> total{0};
+  std::atomic<int> jobs_left{jobs};
   const absl::Time start = absl::Now();
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
-      total += StreamRows(address, absl::StrCat("ingest-", w), rows_per_worker, batch, 8);
+      total += ServeIngestJobs(address, absl::StrCat("ingest-", w), rows_per_job, batch, 8,
+                               &jobs_left);
     });
   }
   if (submit) {
     auto stub = JobsStub(address);
-    for (int w = 0; w < workers; ++w) SubmitSynthetic(stub.get(), rows_per_worker);
+    for (int j = 0; j < jobs; ++j) SubmitSynthetic(stub.get(), rows_per_job);
   }
   for (std::thread& t : threads) t.join();
   return static_cast<double>(total.load()) / absl::ToDoubleSeconds(absl::Now() - start);
@@ -316,12 +380,12 @@ void RunIngest(const std::string& base, const std::vector<int>& worker_counts, u
 
   for (int workers : worker_counts) {
     const uint64_t per_worker = std::max<uint64_t>(batch, rows / workers);
-    const double grpc_rate = IngestRate(raw_address, workers, per_worker, batch, false);
+    const double grpc_rate = IngestRate(raw_address, workers, workers, per_worker, batch, false);
     const std::string dir = MakeDir(base, absl::StrCat("ingest-", workers));
     double rate = 0;
     {
       auto orchestrator = StartOrchestrator(dir);
-      rate = IngestRate(orchestrator->listen_address(), workers, per_worker, batch, true);
+      rate = IngestRate(orchestrator->listen_address(), workers, workers, per_worker, batch, true);
     }
     std::filesystem::remove_all(dir);
     std::printf("%-52s %14.0f %9s\n",
@@ -345,18 +409,14 @@ void RunDispatch(const std::string& base, int workers, int jobs) {
   absl::flat_hash_map<std::string, absl::Time> submitted;  // job id → SubmitJob returned
   absl::flat_hash_map<std::string, absl::Time> assigned;   // job id → Assign received
   std::atomic<int> connected{0};
-  std::atomic<bool> done{false};
   std::vector<std::thread> threads;
-  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(workers);
+  std::vector<std::unique_ptr<HeartbeatingStream>> streams(workers);
   for (int w = 0; w < workers; ++w) {
-    contexts[w] = std::make_unique<grpc::ClientContext>();
+    streams[w] = std::make_unique<HeartbeatingStream>(address, absl::StrCat("dispatch-", w));
     threads.emplace_back([&, w] {
-      auto stub = v1::Workers::NewStub(
-          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-      std::unique_ptr<Stream> stream = stub->Connect(contexts[w].get());
-      stream->Write(HelloOf(absl::StrCat("dispatch-", w), v1::JOB_KIND_SYNTHETIC));
+      HeartbeatingStream& stream = *streams[w];
       v1::OrchestratorMessage m;
-      while (stream->Read(&m)) {
+      while (stream.Read(&m)) {
         if (m.has_welcome()) {
           ++connected;
         } else if (m.has_assign()) {
@@ -369,7 +429,7 @@ void RunDispatch(const std::string& base, int workers, int jobs) {
           result.mutable_result()->set_attempt(m.assign().attempt());
           result.mutable_result()->set_seq(1);
           result.mutable_result()->set_outcome(v1::JOB_OUTCOME_SUCCEEDED);
-          stream->Write(result);
+          stream.Write(result);
         }
       }
     });
@@ -440,8 +500,9 @@ void RunDispatch(const std::string& base, int workers, int jobs) {
               "-");
   std::printf("%-52s %10.0f %10.2f %10.2f\n", "SubmitJob -> Assign on a worker stream", rate,
               pct(0.50), pct(0.99));
-  for (auto& ctx : contexts) ctx->TryCancel();
+  for (auto& stream : streams) stream->Cancel();
   for (std::thread& t : threads) t.join();
+  streams.clear();
   orchestrator.reset();
   std::filesystem::remove_all(dir);
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The main job, for now: start ionloopd on the embedded default (SQLite in
-# ./ionloop-data), submit one job of each kind with the ionloop CLI, and show what the
-# orchestrator holds. Later issues grow this into a whole closed-loop campaign.
+# ./ionloop-data) with a local synthetic worker, submit one job of each kind with the
+# ionloop CLI, watch one run to the end, and show what the orchestrator holds. Later
+# issues add the virtual cycler and grow this into a whole closed-loop campaign.
 #
 #   bash scripts/demo.sh                 # runs the tour, then stops ionloopd
 #   bash scripts/demo.sh --keep-running  # leaves ionloopd serving until Ctrl-C
 #
 # Jobs are submitted with idempotency keys, so running the demo twice does not
-# duplicate them. No workers exist yet: jobs stay QUEUED until the worker issue lands.
+# duplicate them. Only synthetic workers exist so far: cycling, XRD, simulation and
+# label jobs stay QUEUED, and `ionloop status` says why.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,17 +18,22 @@ DATA_DIR="${IONLOOP_DATA_DIR:-./ionloop-data}"
 KEEP_RUNNING=0
 [ "${1:-}" = "--keep-running" ] && KEEP_RUNNING=1
 
-if [ ! -x "$BUILD_DIR/orchestrator/ionloopd" ] || [ ! -x "$BUILD_DIR/clients/cli/ionloop" ]; then
-  bash scripts/setup.sh
-fi
 IONLOOPD="$BUILD_DIR/orchestrator/ionloopd"
 IONLOOP="$BUILD_DIR/clients/cli/ionloop"
+WORKER="$BUILD_DIR/workers/ionloop-worker"
+if [ ! -x "$IONLOOPD" ] || [ ! -x "$IONLOOP" ] || [ ! -x "$WORKER" ]; then
+  bash scripts/setup.sh
+fi
 
 mkdir -p "$DATA_DIR"
 rm -f "$DATA_DIR/ionloopd.address"
 "$IONLOOPD" --listen=127.0.0.1:0 --data-dir="$DATA_DIR" --log-level=warn &
 DAEMON=$!
-stop() { kill -TERM "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null || true; }
+WORKER_PID=""
+stop() {
+  [ -n "$WORKER_PID" ] && { kill -TERM "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null || true; }
+  kill -TERM "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null || true
+}
 trap stop EXIT
 for _ in $(seq 1 300); do
   [ -s "$DATA_DIR/ionloopd.address" ] && break
@@ -38,6 +45,9 @@ export IONLOOP_SERVER="$(cat "$DATA_DIR/ionloopd.address")"
 step() { printf '\n\033[1m$ ionloop %s\033[0m\n' "$*"; "$IONLOOP" "$@"; }
 
 echo "ionloopd serving on $IONLOOP_SERVER, store $DATA_DIR/ionloop.db"
+"$WORKER" --kind synthetic --channels 4 --server "$IONLOOP_SERVER" --worker-id demo-synthetic \
+  --spool-dir "$DATA_DIR/spool-demo-synthetic" --log-level warn &
+WORKER_PID=$!
 step info
 for file in examples/jobs/*.json; do
   step submit "$file" --idempotency-key "demo-$(basename "$file" .json)"
@@ -45,8 +55,16 @@ done
 step submit --cycling --ion na --positive NVPF --negative hard-carbon --capacity-ah 0.004 \
   --charge-c 2 --discharge-c 1 --v-min 2.0 --v-max 4.25 --temperature-c 25 --max-cycles 800 \
   --label campaign=demo --idempotency-key demo-quick-na
+step workers
+# A short synthetic job runs on the local worker while we watch it.
+SYNTHETIC="$(echo '{"synthetic": {"measurements": 200, "interval_ms": 10, "payload_bytes": 16}}' |
+  "$IONLOOP" submit - --quiet --idempotency-key demo-run --label campaign=demo)"
+step watch "$SYNTHETIC" || true
+printf '\n\033[1m$ ionloop measurements %s --csv > %s\033[0m\n' "$SYNTHETIC" "$DATA_DIR/$SYNTHETIC.csv"
+"$IONLOOP" measurements "$SYNTHETIC" --csv > "$DATA_DIR/$SYNTHETIC.csv"
+echo "($(($(wc -l < "$DATA_DIR/$SYNTHETIC.csv") - 1)) measurements written to $DATA_DIR/$SYNTHETIC.csv)"
 step list --kind cycling
-CANCEL_ME="$("$IONLOOP" list --output json --label campaign=demo |
+CANCEL_ME="$("$IONLOOP" list --output json --kind cycling --label campaign=demo |
   sed -n 's/.*"id": *"\(job-[0-9]*\)".*/\1/p' | head -n 1)"
 step status "$CANCEL_ME"
 step cancel "$CANCEL_ME" --reason demo || true

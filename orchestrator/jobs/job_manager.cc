@@ -185,13 +185,7 @@ std::vector<absl::StatusOr<JobManager::AssignedJob>> JobManager::Assign(
                            return DecideAssign(worker_id, record);
                          });
   }
-  // Every involved job's lock, in stripe order, so watchers see events in order.
-  std::vector<size_t> stripes;
-  for (const auto& [job_id, worker_id] : job_and_worker) stripes.push_back(StripeOf(job_id));
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t stripe : stripes) job_locks_[stripe].Lock();
-  std::vector<absl::StatusOr<JobChange>> changes = store_->UpdateJobs(updates, clock_->Now());
+  std::vector<absl::StatusOr<JobChange>> changes = UpdateManyAndPublish(updates);
   std::vector<absl::StatusOr<AssignedJob>> assigned;
   assigned.reserve(changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -199,11 +193,61 @@ std::vector<absl::StatusOr<JobManager::AssignedJob>> JobManager::Assign(
       assigned.push_back(changes[i].status());
       continue;
     }
-    if (changes[i]->event) bus_->Publish(*changes[i]->event, changes[i]->job);
     assigned.push_back(AssignedJob{std::move(changes[i]->job), std::move(checkpoints[i])});
   }
-  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) job_locks_[*it].Unlock();
   return assigned;
+}
+
+std::vector<absl::StatusOr<JobManager::ReportOutcome>> JobManager::ApplyUpdates(
+    const std::string& worker_id, absl::Span<const v1::JobUpdate* const> updates) {
+  std::vector<absl::StatusOr<ReportOutcome>> outcomes(updates.size(),
+                                                      absl::InternalError("not applied"));
+  std::vector<bool> duplicate(updates.size(), false);
+  std::vector<std::pair<std::string, JobDecision>> decisions;
+  std::vector<size_t> index;  // decisions[k] is updates[index[k]]
+  for (size_t i = 0; i < updates.size(); ++i) {
+    if (absl::Status valid = ValidateJobUpdate(*updates[i]); !valid.ok()) {
+      outcomes[i] = valid;
+      continue;
+    }
+    const v1::JobUpdate* update = updates[i];
+    decisions.emplace_back(update->job_id(),
+                           [&worker_id, update, &duplicate, i](
+                               const JobRecord& record) -> absl::StatusOr<JobMutation> {
+                             ASSIGN_OR_RETURN(ReportDecision d,
+                                              DecideUpdate(worker_id, *update, record));
+                             duplicate[i] = d.duplicate;
+                             return std::move(d.mutation);
+                           });
+    index.push_back(i);
+  }
+  std::vector<absl::StatusOr<JobChange>> changes = UpdateManyAndPublish(decisions);
+  for (size_t k = 0; k < changes.size(); ++k) {
+    const size_t i = index[k];
+    if (!changes[k].ok()) {
+      outcomes[i] = changes[k].status();
+    } else {
+      outcomes[i] = ReportOutcome{std::move(changes[k]->job), duplicate[i]};
+    }
+  }
+  return outcomes;
+}
+
+std::vector<absl::StatusOr<JobChange>> JobManager::UpdateManyAndPublish(
+    absl::Span<const std::pair<std::string, JobDecision>> updates) {
+  // Every involved job's lock, in stripe order (no deadlock between two batches), so
+  // watchers see each job's events in commit order.
+  std::vector<size_t> stripes;
+  for (const auto& update : updates) stripes.push_back(StripeOf(update.first));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t stripe : stripes) job_locks_[stripe].Lock();
+  std::vector<absl::StatusOr<JobChange>> changes = store_->UpdateJobs(updates, clock_->Now());
+  for (const absl::StatusOr<JobChange>& change : changes) {
+    if (change.ok() && change->event) bus_->Publish(*change->event, change->job);
+  }
+  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) job_locks_[*it].Unlock();
+  return changes;
 }
 
 absl::StatusOr<v1::Job> JobManager::ReleaseJob(const std::string& job_id, const Release& release) {

@@ -68,6 +68,10 @@ class JobManager {
   // measurements and progress in one commit. See worker_reports.h for the rules.
   absl::StatusOr<ReportOutcome> ApplyUpdate(const std::string& worker_id,
                                             const ionloop::v1::JobUpdate& update);
+  // Several updates of one worker in one commit, applied in order (consecutive seqs
+  // of one job included); each succeeds or fails alone.
+  std::vector<absl::StatusOr<ReportOutcome>> ApplyUpdates(
+      const std::string& worker_id, absl::Span<const ionloop::v1::JobUpdate* const> updates);
   absl::StatusOr<ReportOutcome> ApplyResult(const std::string& worker_id,
                                             const ionloop::v1::JobResult& result);
 
@@ -100,6 +104,9 @@ class JobManager {
   // (mostly), so their updates can share a group commit.
   absl::StatusOr<ionloop::v1::Job> UpdateAndPublish(absl::string_view job_id,
                                                     const JobDecision& decide);
+  // The same for several jobs in one commit, each succeeding or failing alone.
+  std::vector<absl::StatusOr<JobChange>> UpdateManyAndPublish(
+      absl::Span<const std::pair<std::string, JobDecision>> updates);
   absl::Mutex& JobLock(absl::string_view job_id);
   static size_t StripeOf(absl::string_view job_id);
 

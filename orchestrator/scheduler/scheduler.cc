@@ -258,12 +258,24 @@ void Scheduler::Heartbeat(const std::string& worker_id) {
 
 v1::OrchestratorMessage Scheduler::HandleUpdate(const std::string& worker_id,
                                                 const v1::JobUpdate& update) {
+  const v1::JobUpdate* one[] = {&update};
+  return HandleUpdates(worker_id, one).front();
+}
+
+std::vector<v1::OrchestratorMessage> Scheduler::HandleUpdates(
+    const std::string& worker_id, absl::Span<const v1::JobUpdate* const> updates) {
   Heartbeat(worker_id);  // any message renews the lease
-  absl::StatusOr<JobManager::ReportOutcome> applied = jobs_->ApplyUpdate(worker_id, update);
-  if (!applied.ok()) {
-    return ErrorOf(update.job_id(), update.attempt(), update.seq(), applied.status());
+  std::vector<absl::StatusOr<JobManager::ReportOutcome>> applied =
+      jobs_->ApplyUpdates(worker_id, updates);
+  std::vector<v1::OrchestratorMessage> answers;
+  answers.reserve(updates.size());
+  for (size_t i = 0; i < updates.size(); ++i) {
+    const v1::JobUpdate& u = *updates[i];
+    answers.push_back(applied[i].ok() ? AckOf(u.job_id(), u.attempt(), u.seq())
+                                      : ErrorOf(u.job_id(), u.attempt(), u.seq(),
+                                                applied[i].status()));
   }
-  return AckOf(update.job_id(), update.attempt(), update.seq());
+  return answers;
 }
 
 v1::OrchestratorMessage Scheduler::HandleResult(const std::string& worker_id,

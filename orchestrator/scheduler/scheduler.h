@@ -74,6 +74,9 @@ class Scheduler {
   // Apply a report; the answer is an Ack (also for a resend) or a ProtocolError.
   ionloop::v1::OrchestratorMessage HandleUpdate(const std::string& worker_id,
                                                 const ionloop::v1::JobUpdate& update);
+  // Several updates of one worker in one commit; one answer each, in order.
+  std::vector<ionloop::v1::OrchestratorMessage> HandleUpdates(
+      const std::string& worker_id, absl::Span<const ionloop::v1::JobUpdate* const> updates);
   ionloop::v1::OrchestratorMessage HandleResult(const std::string& worker_id,
                                                 const ionloop::v1::JobResult& result);
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -22,46 +23,45 @@ v1::OrchestratorMessage ProtocolErrorOf(const absl::Status& status) {
   return message;
 }
 
-// One worker's stream. Reads are serial: the next read starts only once the current
-// message has been handled (a report: committed), which keeps a worker's reports and
-// their acks in order. Writes come from any thread (the scheduler's Assigns and
-// Cancels) through a queue with one write in flight; Finish is only called with no
-// write in flight, so the reactor cannot be deleted under a writer.
+// One worker's stream. Reads run ahead of handling: messages wait in an inbox that one
+// executor task at a time drains in order, so consecutive updates of a worker share one
+// commit and its acks keep their order. The inbox is bounded (reading pauses when it
+// is full). Writes come from any thread (the scheduler's Assigns and Cancels) through a
+// queue with one write in flight. Finish is only called with no write in flight and
+// no drain running, so the reactor cannot be deleted under either.
 class ConnectReactor final : public ConnectReactorBase {
  public:
   ConnectReactor(scheduler::Scheduler* scheduler, Executor* executor)
       : scheduler_(scheduler), executor_(executor), channel_(std::make_shared<Channel>(this)) {
+    reading_ = true;
     StartRead(&in_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the worker closed its side, or the stream broke
-      LeaveScheduler();
-      RequestFinish(grpc::Status::OK);
-      return;
-    }
+    bool read_more = false;
+    bool start_drain = false;
     {
       absl::MutexLock lock(&mu_);
-      handling_ = true;
-    }
-    executor_->Post([this] {
-      const bool keep_reading = Handle(in_);
-      bool read = false;
-      {
-        absl::MutexLock lock(&mu_);
-        handling_ = false;
-        read = keep_reading && !finish_status_ && !finished_;
+      if (ok) {
+        inbox_.push_back(std::move(in_));
+        read_more = inbox_.size() < kMaxInbox && !finish_status_;
+      } else {
+        read_closed_ = true;  // the worker closed its side, or the stream broke
       }
-      if (read) StartRead(&in_);
-      Pump();  // a finish requested meanwhile waited for this handler
-    });
+      reading_ = read_more;
+      if (!draining_ && !finished_) draining_ = start_drain = true;
+    }
+    if (read_more) StartRead(&in_);
+    if (start_drain) executor_->Post([this] { Drain(); });
   }
 
   void OnWriteDone(bool ok) override {
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      if (!ok && !finish_status_) finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");
+      if (!ok && !finish_status_) {
+        finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");
+      }
     }
     Pump();
   }
@@ -100,23 +100,77 @@ class ConnectReactor final : public ConnectReactorBase {
     ConnectReactor* reactor_ ABSL_GUARDED_BY(mu_);
   };
 
-  // Returns whether to keep reading.
-  bool Handle(const v1::WorkerMessage& message) {
+  static constexpr size_t kMaxInbox = 64;
+
+  // Handles the inbox until it is empty, then either waits for more or, once the
+  // worker has closed its side, leaves the scheduler and finishes.
+  void Drain() {
+    bool closed = false;
+    while (true) {
+      std::deque<v1::WorkerMessage> batch;
+      {
+        absl::MutexLock lock(&mu_);
+        batch.swap(inbox_);
+        closed = read_closed_;
+        if (batch.empty()) {
+          draining_ = false;
+          if (closed && !finish_status_) finish_status_ = grpc::Status::OK;
+          break;
+        }
+      }
+      Handle(batch);
+      bool resume = false;
+      {
+        absl::MutexLock lock(&mu_);
+        resume = !reading_ && !read_closed_ && !finish_status_ && inbox_.size() < kMaxInbox;
+        if (resume) reading_ = true;
+      }
+      if (resume) StartRead(&in_);
+    }
+    if (closed) LeaveScheduler();
+    Pump();  // the last touch of `this` here: Pump may finish the stream
+  }
+
+  void Handle(std::deque<v1::WorkerMessage>& batch) {
+    std::vector<const v1::JobUpdate*> updates;  // a run of consecutive updates
+    auto flush_updates = [&] {
+      if (updates.empty()) return;
+      for (const v1::OrchestratorMessage& answer : scheduler_->HandleUpdates(worker_id_, updates)) {
+        Enqueue(answer);
+      }
+      updates.clear();
+    };
+    for (const v1::WorkerMessage& message : batch) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (finish_status_) return;  // finishing: the rest is dropped
+      }
+      if (message.kind_case() == v1::WorkerMessage::kUpdate && !worker_id_.empty()) {
+        updates.push_back(&message.update());
+        continue;
+      }
+      flush_updates();
+      HandleOne(message);
+    }
+    flush_updates();
+  }
+
+  void HandleOne(const v1::WorkerMessage& message) {
     if (worker_id_.empty()) {
       if (message.kind_case() != v1::WorkerMessage::kHello) {
         RequestFinish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                                    "the first message on a Connect stream must be Hello"));
-        return false;
+        return;
       }
       absl::Status connected = scheduler_->Connect(message.hello(), channel_);
       if (!connected.ok()) {
         spdlog::warn("refused worker '{}': {}", message.hello().worker_id(), connected.ToString());
         RequestFinish(ToGrpcStatus(connected));
-        return false;
+        return;
       }
       absl::MutexLock lock(&mu_);
       worker_id_ = message.hello().worker_id();
-      return true;
+      return;
     }
     switch (message.kind_case()) {
       case v1::WorkerMessage::kHello:
@@ -137,7 +191,6 @@ class ConnectReactor final : public ConnectReactorBase {
             "message: empty WorkerMessage (set hello, heartbeat, update or result)")));
         break;
     }
-    return true;
   }
 
   void LeaveScheduler() {
@@ -160,6 +213,7 @@ class ConnectReactor final : public ConnectReactorBase {
     Pump();
   }
 
+  // Sets the status to finish with; the stream finishes once writes and drains are done.
   void RequestFinish(const grpc::Status& status) {
     {
       absl::MutexLock lock(&mu_);
@@ -178,7 +232,7 @@ class ConnectReactor final : public ConnectReactorBase {
         out_ = std::move(pending_.front());
         pending_.pop_front();
         writing_ = write = true;
-      } else if (finish_status_ && !handling_) {
+      } else if (finish_status_ && !draining_) {
         finished_ = true;
         finish = *finish_status_;
       }
@@ -190,7 +244,7 @@ class ConnectReactor final : public ConnectReactorBase {
   scheduler::Scheduler* const scheduler_;
   Executor* const executor_;
   const std::shared_ptr<Channel> channel_;
-  v1::WorkerMessage in_;   // owned by gRPC while a read is pending
+  v1::WorkerMessage in_;   // owned by gRPC while reading_
   v1::OrchestratorMessage out_;  // owned by gRPC while writing_
 
   absl::Mutex mu_;
@@ -198,7 +252,10 @@ class ConnectReactor final : public ConnectReactorBase {
   bool left_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<v1::OrchestratorMessage> pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool handling_ ABSL_GUARDED_BY(mu_) = false;  // a message is being handled on the executor
+  std::deque<v1::WorkerMessage> inbox_ ABSL_GUARDED_BY(mu_);
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;      // a read is outstanding
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;  // no more reads will succeed
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;     // a Drain task is queued or running
   std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };

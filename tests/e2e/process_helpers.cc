@@ -1,6 +1,9 @@
 #include "tests/e2e/process_helpers.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -114,6 +117,64 @@ int DaemonProcess::Terminate() {
   return code;
 }
 
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
+    const std::vector<std::string>& argv, const std::string& log_path) {
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  pid_t pid = Spawn(argv, -1, log_fd, log_fd);
+  if (log_fd >= 0) close(log_fd);
+  if (pid < 0) return absl::InternalError("fork failed");
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid));
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) Terminate();
+}
+
+void ChildProcess::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  WaitFor(pid_, absl::Seconds(10));
+  pid_ = -1;
+}
+
+int ChildProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int code = WaitFor(pid_, absl::Seconds(10));
+  if (code == -1) {
+    kill(pid_, SIGKILL);
+    code = WaitFor(pid_, absl::Seconds(5));
+  }
+  pid_ = -1;
+  return code;
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartWorker(const std::string& server,
+                                                          const std::string& worker_id,
+                                                          const std::string& spool_dir,
+                                                          int channels, const std::string& kind) {
+  return ChildProcess::Start(
+      {IonloopWorkerPath(), "--kind=" + kind, "--server=" + server, "--worker-id=" + worker_id,
+       "--spool-dir=" + spool_dir, absl::StrCat("--channels=", channels), "--log-level=warn"},
+      spool_dir + ".log");
+}
+
+int PickFreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout,
                          const std::string& stdin_data) {
   CommandResult result;
@@ -171,6 +232,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, absl::Duration ti
 
 std::string IonloopdPath() { return IONLOOPD_PATH; }
 std::string IonloopCliPath() { return IONLOOP_CLI_PATH; }
+std::string IonloopWorkerPath() { return IONLOOP_WORKER_PATH; }
 std::string ExamplesDir() { return IONLOOP_EXAMPLES_DIR; }
 
 }  // namespace ionloop::testing

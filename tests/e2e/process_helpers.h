@@ -36,6 +36,31 @@ class DaemonProcess {
   std::string address_;
 };
 
+// Any child (ionloop-worker here) with its output appended to `log_path`.
+class ChildProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
+                                                             const std::string& log_path);
+  ~ChildProcess();  // SIGTERM, then SIGKILL after 10 s.
+  pid_t pid() const { return pid_; }
+  void Kill9();
+  int Terminate();
+
+ private:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  pid_t pid_;
+};
+
+// `ionloop-worker --kind <kind> --server <server> --worker-id <id> --spool-dir <spool>
+// --channels <channels>`, logging to <spool>.log.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartWorker(
+    const std::string& server, const std::string& worker_id, const std::string& spool_dir,
+    int channels = 1, const std::string& kind = "synthetic");
+
+// A loopback port nobody listens on right now (for a daemon that must come back on
+// the same address after a restart).
+int PickFreePort();
+
 struct CommandResult {
   int exit_code = -1;  // 128+signal when killed
   std::string out;
@@ -50,6 +75,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 // Absolute paths of the built binaries (set by CMake).
 std::string IonloopdPath();
 std::string IonloopCliPath();
+std::string IonloopWorkerPath();
 // The examples/ folder of the source tree.
 std::string ExamplesDir();
 

@@ -5,18 +5,24 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/clock.h"
 #include "common/flag_table.h"
+#include "common/status_macros.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
+#include "workers/cycler/cycler_config.h"
+#include "workers/cycler/cycler_handler.h"
 #include "workers/runtime/worker_runtime.h"
 #include "workers/synthetic/synthetic_handler.h"
 
@@ -25,21 +31,94 @@ namespace {
 using ionloop::worker::HandlerRegistry;
 using ionloop::worker::JobHandler;
 
-// The kinds this binary serves: one line each. A kind fills in its capabilities and
-// registers its handler from the parsed config.
+// Everything the flags (and --config) set.
+struct WorkerFlags {
+  std::string kind;
+  int channels = 1;
+  std::string server = "127.0.0.1:50051";
+  std::string worker_id;
+  std::string spool_dir;
+  std::string log_level = "info";
+  double shutdown_grace_s = 5;
+  std::string config_file;
+  ionloop::worker::cycler::CyclerFlags cycler;  // --kind cycler
+};
+
+// A kind's set-up: fills its part of the capabilities (kind and channels are set
+// already) and makes its handler factory from the flags. INVALID_ARGUMENT for bad flags.
+using SetUp = std::function<absl::StatusOr<HandlerRegistry::Factory>(
+    const WorkerFlags&, ionloop::v1::Capabilities*)>;
+
+absl::StatusOr<HandlerRegistry::Factory> SetUpSynthetic(const WorkerFlags&,
+                                                        ionloop::v1::Capabilities*) {
+  return HandlerRegistry::Factory(
+      [] { return std::make_unique<ionloop::worker::SyntheticHandler>(); });
+}
+
+absl::StatusOr<HandlerRegistry::Factory> SetUpCycler(const WorkerFlags& flags,
+                                                     ionloop::v1::Capabilities* caps) {
+  namespace cycler = ionloop::worker::cycler;
+  RETURN_IF_ERROR(cycler::FillCyclerCapabilities(flags.cycler, caps));
+  ASSIGN_OR_RETURN(cycler::CyclerOptions options, cycler::CyclerOptionsFromFlags(flags.cycler));
+  if (options.backend == cycler::CyclerBackend::kReplay) {
+    spdlog::info("replay backend: {} file(s) from {}", options.replay_files.size(),
+                 flags.cycler.replay_file);
+  }
+  return cycler::MakeCyclerHandlerFactory(std::move(options));
+}
+
+// The kinds this binary serves: one line each.
 struct WorkerKind {
   const char* name;
   ionloop::v1::JobKind kind;
-  std::function<std::unique_ptr<JobHandler>()> make_handler;
+  SetUp set_up;
 };
 
 const std::vector<WorkerKind>& Kinds() {
   static const std::vector<WorkerKind> kinds = {
-      {"synthetic", ionloop::v1::JOB_KIND_SYNTHETIC,
-       [] { return std::make_unique<ionloop::worker::SyntheticHandler>(); }},
-      // {"cycler", ionloop::v1::JOB_KIND_CYCLING, [] { return std::make_unique<CyclerHandler>(); }},
+      {"synthetic", ionloop::v1::JOB_KIND_SYNTHETIC, SetUpSynthetic},
+      {"cycler", ionloop::v1::JOB_KIND_CYCLING, SetUpCycler},
   };
   return kinds;
+}
+
+// The value of --config in argv ("--config=F" or "--config F"), or "".
+std::string ConfigFileArg(int argc, char** argv) {
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (absl::StartsWith(arg, "--config=")) path = std::string(arg.substr(9));
+    if (arg == "--config" && i + 1 < argc) path = argv[++i];
+  }
+  return path;
+}
+
+// Applies a config file's `name = value` lines (flag names without "--"; blank lines
+// and '#' comments ignored) through the flag table, before the command line: flags given
+// on the command line override the file.
+absl::Status ApplyConfigFile(const std::string& path, ionloop::FlagTable& flags) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--config: cannot open '", path, "'"));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const absl::string_view text = absl::StripAsciiWhitespace(line);
+    if (text.empty() || text.front() == '#') continue;
+    const size_t eq = text.find('=');
+    const absl::string_view name =
+        absl::StripAsciiWhitespace(text.substr(0, eq == absl::string_view::npos ? text.size() : eq));
+    if (eq == absl::string_view::npos || name == "config" || name == "help") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": expected 'name = value' (a flag name without --)"));
+    }
+    const std::string arg =
+        absl::StrCat("--", name, "=", absl::StripAsciiWhitespace(text.substr(eq + 1)));
+    const char* args[] = {"ionloop-worker", arg.c_str()};
+    if (absl::StatusOr<std::vector<std::string>> r = flags.Parse(2, args); !r.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": ", r.status().message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string KindNames() {
@@ -78,6 +157,23 @@ ones the orchestrator gives back.
 Usage:
   ionloop-worker --kind synthetic --channels 4 --server 127.0.0.1:50051
                  [--worker-id ID] [--spool-dir DIR] [--log-level info]
+  ionloop-worker --kind cycler --channels 8 [--cycle-period-ms 5] [--seed N]
+                 [--temperature-range -20:60] [--voltage-range 0:5] [--max-current-a 10]
+                 [--ions li,na,k,mg] [--designs coin,pouch,...]
+  ionloop-worker --kind cycler --backend replay --replay-file FILE|DIR
+  ionloop-worker --config examples/workers/cycler.conf [--flag value ...]
+
+--config FILE holds 'name = value' lines, one flag each (names without --, '#'
+comments); flags given on the command line override the file.
+
+Kinds:
+  synthetic  SyntheticJob: numbered samples (load tests, demos).
+  cycler     CyclingJob: one cell per channel, cycled to end of life, max_cycles or a
+             Cancel, one CycleRecord per cycle (plus discharge V(Q) curves for the
+             requested cycles). --backend virtual: the virtual cycler, seeded from
+             (--seed, job id, attempt); --backend replay: recorded cycler files played
+             as if live. Cycling jobs are pinned; after a restart an attempt resumes
+             exactly after its last spooled measurement.
 
 Stops gracefully on SIGINT or SIGTERM: running jobs are paused (not ended; they resume
 after a restart if the orchestrator re-attaches them), spooled updates are delivered
@@ -86,13 +182,15 @@ for up to --shutdown-grace-s, then the stream is closed.)";
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string kind_name;
-  int channels = 1;
-  std::string server = "127.0.0.1:50051";
-  std::string worker_id;
-  std::string spool_dir;
-  std::string log_level = "info";
-  double shutdown_grace_s = 5;
+  WorkerFlags config;
+  std::string& kind_name = config.kind;
+  int& channels = config.channels;
+  std::string& server = config.server;
+  std::string& worker_id = config.worker_id;
+  std::string& spool_dir = config.spool_dir;
+  std::string& log_level = config.log_level;
+  double& shutdown_grace_s = config.shutdown_grace_s;
+  ionloop::worker::cycler::CyclerFlags& cycler = config.cycler;
   ionloop::FlagTable flags(kUsage);
   flags.String("kind", &kind_name, absl::StrCat("The job kind this worker runs: ", KindNames(), "."));
   flags.Int("channels", &channels,
@@ -107,6 +205,42 @@ int main(int argc, char** argv) {
   flags.Double("shutdown-grace-s", &shutdown_grace_s,
                "On SIGINT/SIGTERM, seconds to wait for the orchestrator to acknowledge what is "
                "spooled before the stream is closed.");
+  flags.String("config", &config.config_file,
+               "A file of 'name = value' lines setting any of these flags (see above); the "
+               "command line overrides it.");
+  // --kind cycler
+  flags.String("backend", &cycler.backend,
+               "cycler: 'virtual' (the virtual cycler model) or 'replay' (recorded cycler "
+               "files, --replay-file).");
+  flags.String("replay-file", &cycler.replay_file,
+               "cycler replay: a cycler file (Arbin/Novonix/Neware CSV, Maccor/BioLogic text, "
+               "BioLogic .mpr), or a directory whose readable files are assigned to jobs "
+               "round-robin.");
+  flags.Int("cycle-period-ms", &cycler.cycle_period_ms,
+            "cycler: wall milliseconds per cycle (pacing through a cancellable wait); 0: as "
+            "fast as possible.");
+  flags.Double("time-scale", &cycler.time_scale,
+               "cycler: if > 0, wall seconds per simulated (recorded) hour of cycling, "
+               "instead of --cycle-period-ms.");
+  flags.String("seed", &cycler.seed,
+               "cycler virtual: base seed (uint64); each cell's seed mixes it with the job id "
+               "and attempt.");
+  flags.String("temperature-range", &cycler.temperature_range,
+               "cycler: chamber temperatures offered, MIN:MAX in degC (Capabilities).");
+  flags.String("voltage-range", &cycler.voltage_range,
+               "cycler: voltage window offered, MIN:MAX in V (Capabilities).");
+  flags.Double("max-current-a", &cycler.max_current_a,
+               "cycler: the largest current per channel, A; 0: no limit (Capabilities).");
+  flags.String("ions", &cycler.ions, "cycler: working ions accepted, of li,na,k,mg.");
+  flags.String("designs", &cycler.designs,
+               "cycler: cell designs accepted, of coin,cylindrical,pouch,prismatic,swagelok,"
+               "three-electrode.");
+  if (const std::string file = ConfigFileArg(argc, argv); !file.empty()) {
+    if (absl::Status s = ApplyConfigFile(file, flags); !s.ok()) {
+      std::fprintf(stderr, "ionloop-worker: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+  }
   absl::StatusOr<std::vector<std::string>> positionals = flags.Parse(argc, argv);
   if (flags.help_requested()) {
     std::printf("%s", flags.Help().c_str());
@@ -154,8 +288,17 @@ int main(int argc, char** argv) {
   options.capabilities.set_kind(kind->kind);
   options.capabilities.set_channels(static_cast<uint32_t>(channels));
   options.software = absl::StrCat("ionloop-worker ", IONLOOP_VERSION, " ", kind->name);
+  absl::StatusOr<HandlerRegistry::Factory> factory = kind->set_up(config, &options.capabilities);
+  if (!factory.ok()) {
+    if (factory.status().code() == absl::StatusCode::kInvalidArgument) {
+      std::fprintf(stderr, "ionloop-worker: %s\n", std::string(factory.status().message()).c_str());
+      return 2;
+    }
+    spdlog::error("cannot start: {}", factory.status().ToString());
+    return 1;
+  }
   HandlerRegistry handlers;
-  handlers.Register(kind->kind, kind->make_handler);
+  handlers.Register(kind->kind, *std::move(factory));
 
   // Block the stop signals in every thread (the runtime's and gRPC's inherit the mask);
   // the main thread takes them with sigwait.

@@ -27,6 +27,14 @@ struct SubmitOptions {
   bool quiet = false;  // print only the job id
 };
 
+struct ImportOptions {
+  std::string file;             // the cycler export
+  ionloop::v1::JobSpec spec;    // cycling, from --cell-spec and the overrides
+  std::string idempotency_key;
+  bool curves = false;          // also store each cycle's V(Q) discharge curve
+  bool quiet = false;
+};
+
 struct ListOptions {
   ionloop::v1::ListJobsRequest request;
   bool all = false;  // follow next_page_token to the end
@@ -41,6 +49,7 @@ int RunMeasurements(const GlobalOptions& global, const std::string& job_id, uint
                     bool csv);
 int RunInfo(const GlobalOptions& global);
 int RunWorkers(const GlobalOptions& global);
+int RunImport(const GlobalOptions& global, const ImportOptions& options);
 
 }  // namespace ionloop::cli
 

@@ -8,6 +8,8 @@
 #include "clients/cli/exit_codes.h"
 #include "clients/cli/format.h"
 #include "clients/cli/rpc_internal.h"
+#include "instruments/cycler_files/cycler_file.h"
+#include "instruments/cycler_files/proto/cycler_file_measurements.h"
 #include "ionloop/v1/admin.grpc.pb.h"
 #include "ionloop/v1/jobs.grpc.pb.h"
 #include "ionloop/v1/workers.grpc.pb.h"
@@ -146,6 +148,72 @@ int RunInfo(const GlobalOptions& global) {
   std::fputs(Json(global) ? (ToJson(info, /*pretty=*/true) + "\n").c_str()
                           : RenderServerInfo(info, global.server).c_str(),
              stdout);
+  return kExitOk;
+}
+
+int RunImport(const GlobalOptions& global, const ImportOptions& options) {
+  namespace files = ionloop::instruments::cycler_files;
+  // Parse locally first: a file that cannot be read sends nothing.
+  absl::StatusOr<files::CyclerFile> file = files::ReadCyclerFile(options.file);
+  if (!file.ok()) {
+    std::fprintf(stderr, "ionloop: import: %s\n", std::string(file.status().message()).c_str());
+    return kExitUsage;
+  }
+  files::MeasurementOptions measurement_options;
+  measurement_options.discharge_curves = options.curves;
+  std::vector<ionloop::v1::Measurement> measurements =
+      files::ToMeasurements(*file, measurement_options);
+  uint32_t cycles = 0;
+  for (const auto& m : measurements) cycles += m.has_cycle() ? 1 : 0;
+  if (cycles == 0) {
+    std::fprintf(stderr, "ionloop: import: %s: no complete cycle in the file\n",
+                 options.file.c_str());
+    return kExitUsage;
+  }
+  for (const std::string& warning : file->warnings) {
+    std::fprintf(stderr, "ionloop: import: warning: %s\n", warning.c_str());
+  }
+
+  int exit_code = kExitOk;
+  auto stub = JobsStub(global, &exit_code);
+  if (stub == nullptr) return exit_code;
+  ionloop::v1::ImportJobRequest first;
+  *first.mutable_spec() = options.spec;
+  first.mutable_spec()->mutable_cycling()->set_max_cycles(cycles);
+  first.set_idempotency_key(options.idempotency_key);
+  const std::string base = options.file.substr(options.file.find_last_of('/') + 1);
+  first.set_source(absl::StrCat(files::FormatName(file->format), ": ", base));
+  ionloop::v1::SubmitJobResponse response;
+  grpc::ClientContext context;
+  auto writer = stub->ImportJob(&context, &response);
+  // Chunks well under gRPC's 4 MiB message limit.
+  constexpr size_t kChunk = 2000;
+  ionloop::v1::ImportJobRequest chunk = std::move(first);
+  for (size_t i = 0; i < measurements.size(); ++i) {
+    *chunk.add_measurements() = std::move(measurements[i]);
+    if (chunk.measurements_size() == static_cast<int>(kChunk)) {
+      if (!writer->Write(chunk)) break;
+      chunk.Clear();
+    }
+  }
+  if (chunk.measurements_size() > 0 || chunk.has_spec()) writer->Write(chunk);
+  writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (!status.ok()) return ReportRpcError(global, status);
+
+  const Job& job = response.job();
+  if (options.quiet) {
+    PrintLine(job.id());
+  } else if (Json(global)) {
+    PrintLine(ToJson(response, /*pretty=*/true));
+  } else if (response.created()) {
+    PrintLine(absl::StrCat("imported ", job.id(), " (", StateName(job.state()), "): ", cycles,
+                           " cycles, ", job.measurement_count(), " measurements from ",
+                           files::FormatName(file->format), " file ", base));
+  } else {
+    PrintLine(absl::StrCat("existing ", job.id(), ": idempotency key '", job.idempotency_key(),
+                           "' was used before; nothing new imported"));
+  }
   return kExitOk;
 }
 

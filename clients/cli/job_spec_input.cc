@@ -17,6 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace ionloop::cli {
 namespace {
@@ -79,24 +80,25 @@ const IonDefaults* DefaultsFor(ionloop::v1::Ion ion) {
 
 }  // namespace
 
-absl::StatusOr<JobSpec> ParseJobSpecJson(absl::string_view json, absl::string_view source) {
-  JobSpec spec;
+absl::Status ParseJsonMessage(absl::string_view json, absl::string_view source,
+                              google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &spec, options);
+      google::protobuf::StringPiece(json.data(), json.size()), message, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": not a valid JobSpec in JSON: ", OneLine(std::string(status.message()))));
+    return absl::InvalidArgumentError(absl::StrCat(source, ": not a valid ",
+                                                   message->GetDescriptor()->name(), " in JSON: ",
+                                                   OneLine(std::string(status.message()))));
   }
-  return spec;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<JobSpec> LoadJobSpec(const std::string& path) {
+absl::Status LoadJsonMessage(const std::string& path, google::protobuf::Message* message) {
   std::stringstream contents;
   if (path == "-") {
     contents << std::cin.rdbuf();
-    return ParseJobSpecJson(contents.str(), "<stdin>");
+    return ParseJsonMessage(contents.str(), "<stdin>", message);
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -106,7 +108,19 @@ absl::StatusOr<JobSpec> LoadJobSpec(const std::string& path) {
   if (in.bad()) {
     return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
-  return ParseJobSpecJson(contents.str(), path);
+  return ParseJsonMessage(contents.str(), path, message);
+}
+
+absl::StatusOr<JobSpec> ParseJobSpecJson(absl::string_view json, absl::string_view source) {
+  JobSpec spec;
+  RETURN_IF_ERROR(ParseJsonMessage(json, source, &spec));
+  return spec;
+}
+
+absl::StatusOr<JobSpec> LoadJobSpec(const std::string& path) {
+  JobSpec spec;
+  RETURN_IF_ERROR(LoadJsonMessage(path, &spec));
+  return spec;
 }
 
 absl::StatusOr<JobSpec> BuildQuickCyclingSpec(const QuickCyclingOptions& o) {

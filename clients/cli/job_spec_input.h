@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include <google/protobuf/message.h>
+
 #include "ionloop/v1/job.pb.h"
 
 namespace ionloop::cli {
@@ -19,6 +21,8 @@ namespace ionloop::cli {
 // that a misspelt field does not silently fall back to its default. INVALID_ARGUMENT
 // with the parser's message, NOT_FOUND when the file cannot be read.
 absl::StatusOr<ionloop::v1::JobSpec> LoadJobSpec(const std::string& path);
+// Any message from a JSON file ("-": stdin), unknown fields refused.
+absl::Status LoadJsonMessage(const std::string& path, google::protobuf::Message* message);
 absl::StatusOr<ionloop::v1::JobSpec> ParseJobSpecJson(absl::string_view json,
                                                       absl::string_view source);
 

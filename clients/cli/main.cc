@@ -158,6 +158,24 @@ const std::vector<CommandSpec>& Commands() {
        "show what the server is and holds",
        "Version, uptime, store path and schema, job counts by state, measurements.",
        {}},
+      {"import",
+       "FILE --cell-spec CELL.json [flags]",
+       "store a finished test from a cycler file as a job",
+       "Reads a real cycler export (Arbin CSV, Maccor text, Novonix CSV, BioLogic text\n"
+       "or .mpr, Neware CSV; the format is detected from the content), turns it into\n"
+       "one cycle record per cycle, and stores it as a SUCCEEDED cycling job with its\n"
+       "measurements in one commit: all of it or nothing. CELL.json is a CellSpec in\n"
+       "JSON (what the cell is and how it was cycled; see examples/cells/). A file\n"
+       "that cannot be parsed is refused with file, line and column (exit 2).",
+       {
+           {"cell-spec", Arity::kValue, "CELL.json", "the cell and its protocol (required)"},
+           {"curves", Arity::kSwitch, "", "also store each cycle's V(Q) discharge curve"},
+           {"idempotency-key", Arity::kValue, "KEY",
+            "the same key always yields the same job (re-importing is harmless)"},
+           {"campaign", Arity::kValue, "ID", "owning campaign"},
+           {"label", Arity::kRepeated, "KEY=VALUE", "add a label; repeatable"},
+           {"quiet", Arity::kSwitch, "", "print only the job id"},
+       }},
       {"workers",
        "",
        "list the workers the server knows",
@@ -364,6 +382,28 @@ absl::StatusOr<int> Dispatch(const ParsedArgs& args, const GlobalOptions& global
   if (command == "info") {
     RETURN_IF_ERROR(NoPositionals(args));
     return RunInfo(global);
+  }
+  if (command == "import") {
+    if (args.positionals().size() != 1) {
+      return UsageError(absl::StrCat("import: expected one cycler file, got ",
+                                     args.positionals().size(), " arguments"));
+    }
+    ImportOptions options;
+    options.file = args.positionals()[0];
+    const std::optional<std::string> cell_path = args.Value("cell-spec");
+    if (!cell_path) return UsageError("import: --cell-spec CELL.json is required");
+    ionloop::v1::CyclingJob* cycling = options.spec.mutable_cycling();
+    if (absl::Status s = LoadJsonMessage(*cell_path, cycling->mutable_cell()); !s.ok()) {
+      return JobFileError(s);
+    }
+    SpecOverrides overrides;
+    overrides.campaign_id = args.Value("campaign");
+    ASSIGN_OR_RETURN(overrides.labels, Labels(args));
+    ApplySpecOverrides(overrides, options.spec);
+    options.idempotency_key = args.Value("idempotency-key").value_or("");
+    options.curves = args.Has("curves");
+    options.quiet = args.Has("quiet");
+    return RunImport(global, options);
   }
   if (command == "workers") {
     RETURN_IF_ERROR(NoPositionals(args));

@@ -50,6 +50,58 @@ absl::StatusOr<v1::SubmitJobResponse> JobManager::Submit(const v1::SubmitJobRequ
   return response;
 }
 
+absl::StatusOr<v1::SubmitJobResponse> JobManager::Import(
+    const v1::JobSpec& spec, const std::string& idempotency_key, const std::string& source,
+    std::vector<v1::Measurement> measurements) {
+  v1::SubmitJobRequest as_submit;
+  *as_submit.mutable_spec() = spec;
+  as_submit.set_idempotency_key(idempotency_key);
+  RETURN_IF_ERROR(ValidateSubmitJobRequest(as_submit));
+  if (source.size() > 512) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("source: at most 512 bytes, got ", source.size()));
+  }
+  for (size_t i = 0; i < measurements.size(); ++i) {
+    const v1::Measurement& m = measurements[i];
+    const std::string field = absl::StrCat("measurements[", i, "]");
+    if (m.value_case() == v1::Measurement::VALUE_NOT_SET) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": no value set"));
+    }
+    if (m.seq() != i + 1) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".seq: must be ", i + 1,
+                                                     " (1, 2, 3, ... in order), got ", m.seq()));
+    }
+    if (!m.job_id().empty() || m.attempt() > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": leave job_id and attempt empty; the import assigns them"));
+    }
+  }
+  const std::string message =
+      source.empty() ? "imported" : absl::StrCat("imported from ", source);
+  const JobDecision finish = [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+    JobMutation m;
+    m.state = v1::JOB_STATE_SUCCEEDED;
+    m.attempt = 1u;
+    m.progress = 1.0;
+    m.message = message;
+    m.measurements = std::move(measurements);
+    for (v1::Measurement& x : m.measurements) {
+      x.set_job_id(record.job.id());
+      x.set_attempt(1);
+    }
+    m.event_type = v1::JOB_EVENT_TYPE_STATE_CHANGED;
+    return m;
+  };
+  ASSIGN_OR_RETURN(InsertJobResult inserted,
+                   store_->InsertFinishedJob(spec, idempotency_key, finish, clock_->Now()));
+  if (inserted.event) bus_->Publish(*inserted.event, inserted.job);
+  if (inserted.finish_event) bus_->Publish(*inserted.finish_event, inserted.job);
+  v1::SubmitJobResponse response;
+  *response.mutable_job() = std::move(inserted.job);
+  response.set_created(inserted.created);
+  return response;
+}
+
 absl::StatusOr<v1::Job> JobManager::Get(const v1::GetJobRequest& request) {
   RETURN_IF_ERROR(ParseJobId(request.job_id()).status());
   return store_->GetJob(request.job_id());

@@ -36,6 +36,13 @@ class JobManager {
 
   absl::StatusOr<ionloop::v1::SubmitJobResponse> Submit(
       const ionloop::v1::SubmitJobRequest& request);
+  // A test recorded elsewhere, stored as a SUCCEEDED job (attempt 1) with its
+  // measurements in one commit. The measurements are numbered seq 1..N in order;
+  // job_id/attempt are filled in. With an idempotency key already used, returns that job
+  // and stores nothing.
+  absl::StatusOr<ionloop::v1::SubmitJobResponse> Import(
+      const ionloop::v1::JobSpec& spec, const std::string& idempotency_key,
+      const std::string& source, std::vector<ionloop::v1::Measurement> measurements);
   absl::StatusOr<ionloop::v1::Job> Get(const ionloop::v1::GetJobRequest& request);
   absl::StatusOr<ionloop::v1::ListJobsResponse> List(const ionloop::v1::ListJobsRequest& request);
   // QUEUED/RETRYING: CANCELLED at once. ASSIGNED/RUNNING: cancel_requested, and the

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "orchestrator/jobs/job_states.h"
 #include "orchestrator/service/grpc_status.h"
@@ -200,7 +201,69 @@ class ListMeasurementsReactor final : public grpc::ServerWriteReactor<v1::Measur
   MeasurementCursor cursor_;
 };
 
+// Collects an import's messages, then stores it all in one commit on the executor.
+class ImportJobReactor final : public grpc::ServerReadReactor<v1::ImportJobRequest> {
+ public:
+  ImportJobReactor(JobManager* manager, Executor* executor, v1::SubmitJobResponse* response)
+      : manager_(manager), executor_(executor), response_(response) {
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client has sent everything
+      executor_->Post([this] {
+        if (!first_seen_) {
+          Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "spec: missing"));
+          return;
+        }
+        absl::StatusOr<v1::SubmitJobResponse> imported =
+            manager_->Import(spec_, idempotency_key_, source_, std::move(measurements_));
+        if (imported.ok()) *response_ = *std::move(imported);
+        Finish(ToGrpcStatus(imported.status()));
+      });
+      return;
+    }
+    if (!first_seen_) {
+      first_seen_ = true;
+      spec_ = in_.spec();
+      idempotency_key_ = in_.idempotency_key();
+      source_ = in_.source();
+    } else if (in_.has_spec() || !in_.idempotency_key().empty() || !in_.source().empty()) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "spec, idempotency_key and source belong in the first message only"));
+      return;
+    }
+    if (measurements_.size() + in_.measurements_size() > kMaxMeasurements) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("measurements: at most ", kMaxMeasurements,
+                                       " per import")));
+      return;
+    }
+    for (v1::Measurement& m : *in_.mutable_measurements()) measurements_.push_back(std::move(m));
+    StartRead(&in_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr size_t kMaxMeasurements = 5'000'000;
+  JobManager* const manager_;
+  Executor* const executor_;
+  v1::SubmitJobResponse* const response_;
+  v1::ImportJobRequest in_;
+  bool first_seen_ = false;
+  v1::JobSpec spec_;
+  std::string idempotency_key_;
+  std::string source_;
+  std::vector<v1::Measurement> measurements_;
+};
+
 }  // namespace
+
+grpc::ServerReadReactor<v1::ImportJobRequest>* JobsService::ImportJob(
+    grpc::CallbackServerContext* /*context*/, v1::SubmitJobResponse* response) {
+  return new ImportJobReactor(manager_, executor_, response);
+}
 
 grpc::ServerUnaryReactor* JobsService::SubmitJob(grpc::CallbackServerContext* context,
                                                  const v1::SubmitJobRequest* request,

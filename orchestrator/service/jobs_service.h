@@ -28,6 +28,8 @@ class JobsService final : public ionloop::v1::Jobs::CallbackService {
                                       ionloop::v1::Job* response) override;
   grpc::ServerWriteReactor<ionloop::v1::WatchJobResponse>* WatchJob(
       grpc::CallbackServerContext* context, const ionloop::v1::WatchJobRequest* request) override;
+  grpc::ServerReadReactor<ionloop::v1::ImportJobRequest>* ImportJob(
+      grpc::CallbackServerContext* context, ionloop::v1::SubmitJobResponse* response) override;
   grpc::ServerWriteReactor<ionloop::v1::Measurement>* ListMeasurements(
       grpc::CallbackServerContext* context,
       const ionloop::v1::ListMeasurementsRequest* request) override;

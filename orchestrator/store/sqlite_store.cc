@@ -195,6 +195,28 @@ absl::StatusOr<InsertJobResult> SqliteStore::InsertJob(const v1::JobSpec& spec,
   return result;
 }
 
+absl::StatusOr<InsertJobResult> SqliteStore::InsertFinishedJob(const v1::JobSpec& spec,
+                                                               absl::string_view idempotency_key,
+                                                               const JobDecision& finish,
+                                                               absl::Time now) {
+  absl::StatusOr<InsertJobResult> result;
+  RETURN_IF_ERROR(Write([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    result = InsertJobLocked(spec, idempotency_key, now);
+    if (!result.ok() || !result->created) return result.status();
+    const std::string id = result->job.id();
+    ASSIGN_OR_RETURN(const int64_t key, ParseJobId(id));
+    absl::StatusOr<JobChange> finished = UpdateJobLocked(key, id, finish, now);
+    if (!finished.ok()) {
+      result = finished.status();  // the savepoint rolls the insert back too
+      return result.status();
+    }
+    result->job = std::move(finished->job);
+    result->finish_event = std::move(finished->event);
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
 absl::StatusOr<InsertJobResult> SqliteStore::InsertJobLocked(const v1::JobSpec& spec,
                                                              absl::string_view idempotency_key,
                                                              absl::Time now) {

@@ -33,6 +33,10 @@ class SqliteStore final : public Store {
   absl::StatusOr<InsertJobResult> InsertJob(const ionloop::v1::JobSpec& spec,
                                             absl::string_view idempotency_key,
                                             absl::Time now) override;
+  absl::StatusOr<InsertJobResult> InsertFinishedJob(const ionloop::v1::JobSpec& spec,
+                                                    absl::string_view idempotency_key,
+                                                    const JobDecision& finish,
+                                                    absl::Time now) override;
   absl::StatusOr<ionloop::v1::Job> GetJob(absl::string_view job_id) override;
   absl::StatusOr<JobPage> ListJobs(const JobFilter& filter, int page_size,
                                    absl::string_view page_token) override;

@@ -39,6 +39,7 @@ struct InsertJobResult {
   ionloop::v1::Job job;
   bool created = false;                     // false: the idempotency key matched
   std::optional<ionloop::v1::JobEvent> event;  // the creation event, when created
+  std::optional<ionloop::v1::JobEvent> finish_event;  // InsertFinishedJob's second event
 };
 
 // A job with the bookkeeping the worker protocol needs and the API does not show.
@@ -105,6 +106,14 @@ class Store {
   virtual absl::StatusOr<InsertJobResult> InsertJob(const ionloop::v1::JobSpec& spec,
                                                     absl::string_view idempotency_key,
                                                     absl::Time now) = 0;
+
+  // InsertJob, then — in the same commit, only when the job is new — `finish` applied
+  // to it (an imported test: its measurements and terminal state). `finish`'s error
+  // leaves nothing behind.
+  virtual absl::StatusOr<InsertJobResult> InsertFinishedJob(const ionloop::v1::JobSpec& spec,
+                                                            absl::string_view idempotency_key,
+                                                            const JobDecision& finish,
+                                                            absl::Time now) = 0;
 
   // NOT_FOUND for an unknown id, INVALID_ARGUMENT for a malformed one.
   virtual absl::StatusOr<ionloop::v1::Job> GetJob(absl::string_view job_id) = 0;

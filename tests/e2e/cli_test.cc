@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -490,6 +491,84 @@ TEST(CliServerDownTest, UnreachableServerExitsThree) {
     EXPECT_EQ(r.exit_code, 3) << args[0] << "\n" << Describe(r);
     EXPECT_THAT(r.err, HasSubstr(absl::StrCat("cannot reach ionloopd at ", address)));
   }
+}
+
+}  // namespace
+}  // namespace ionloop::testing
+
+namespace ionloop::testing {
+namespace {
+
+// `ionloop import` against a real ionloopd, on a real Maccor export from
+// ../shared/data (skipped when that folder is absent).
+class CliImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fixture_ = std::string(IONLOOP_SHARED_DATA_DIR) +
+               "/beep_fixtures/PreDiag_000229_000229_truncated.034";
+    if (!std::filesystem::exists(fixture_)) {
+      GTEST_SKIP() << "no " << fixture_ << ": the shared reference data is not here";
+    }
+    auto daemon = DaemonProcess::Start(dir_.path() + "/data");
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = std::move(*daemon);
+    cell_ = ExamplesDir() + "/cells/prediag_nmc532_graphite.json";
+  }
+
+  CommandResult Cli(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {IonloopCliPath(), "--server", daemon_->address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::string fixture_;
+  std::string cell_;
+};
+
+TEST_F(CliImportTest, ImportsAMaccorFileAsAFinishedJobOnce) {
+  CommandResult r = Cli({"import", fixture_, "--cell-spec", cell_, "--idempotency-key", "p229",
+                         "--curves"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported job-1 (SUCCEEDED): 2 cycles"), std::string::npos) << r.out;
+  // The cycle records carry the file's numbers (cycle 1 discharged 4.7626133936 Ah:
+  // the sum over the discharge steps of cycle 0 in the file, counted from 1 here).
+  CommandResult csv = Cli({"measurements", "job-1", "--csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find("job-1,1,1,,1,3.85290120929"), std::string::npos) << csv.out.substr(0, 400);
+  EXPECT_NE(csv.out.find(",4.7626133936,"), std::string::npos) << csv.out.substr(0, 400);
+  EXPECT_NE(csv.out.find("voltage_curve"), std::string::npos);
+  // Importing again with the key changes nothing.
+  CommandResult again = Cli({"import", fixture_, "--cell-spec", cell_, "--idempotency-key", "p229"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("existing job-1"), std::string::npos) << again.out;
+  CommandResult list = Cli({"--output", "json", "list"});
+  EXPECT_EQ(list.out.find("job-2"), std::string::npos) << list.out;
+}
+
+TEST_F(CliImportTest, ACorruptedFileIsRefusedWithItsLineAndNothingIsStored) {
+  std::ifstream in(fixture_);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  std::string text = contents.str();
+  // Break a voltage in the 100th data row.
+  size_t pos = 0;
+  for (int line = 0; line < 102; ++line) pos = text.find('\n', pos) + 1;
+  const size_t volts = text.find("\t3.", pos);
+  ASSERT_NE(volts, std::string::npos);
+  text.replace(volts + 1, 2, "3x");
+  const std::string broken = dir_.path() + "/broken.034";
+  std::ofstream(broken) << text;
+  CommandResult r = Cli({"import", broken, "--cell-spec", cell_});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("broken.034:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not a number"), std::string::npos) << r.err;
+  CommandResult list = Cli({"list"});
+  EXPECT_EQ(list.out.find("job-"), std::string::npos) << list.out;
+  CommandResult missing_cell = Cli({"import", fixture_});
+  EXPECT_EQ(missing_cell.exit_code, 2);
+  EXPECT_NE(missing_cell.err.find("--cell-spec"), std::string::npos) << missing_cell.err;
 }
 
 }  // namespace

@@ -153,10 +153,18 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartWorker(const std::string& ser
                                                           const std::string& worker_id,
                                                           const std::string& spool_dir,
                                                           int channels, const std::string& kind) {
-  return ChildProcess::Start(
-      {IonloopWorkerPath(), "--kind=" + kind, "--server=" + server, "--worker-id=" + worker_id,
-       "--spool-dir=" + spool_dir, absl::StrCat("--channels=", channels), "--log-level=warn"},
-      spool_dir + ".log");
+  return StartWorkerWithArgs(server, worker_id, spool_dir, channels, kind, {});
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartWorkerWithArgs(
+    const std::string& server, const std::string& worker_id, const std::string& spool_dir,
+    int channels, const std::string& kind, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv = {IonloopWorkerPath(),       "--kind=" + kind,
+                                   "--server=" + server,      "--worker-id=" + worker_id,
+                                   "--spool-dir=" + spool_dir, absl::StrCat("--channels=", channels),
+                                   "--log-level=warn"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return ChildProcess::Start(argv, spool_dir + ".log");
 }
 
 int PickFreePort() {

@@ -56,6 +56,10 @@ class ChildProcess {
 absl::StatusOr<std::unique_ptr<ChildProcess>> StartWorker(
     const std::string& server, const std::string& worker_id, const std::string& spool_dir,
     int channels = 1, const std::string& kind = "synthetic");
+// The same with `extra_args` appended (kind-specific flags, e.g. --cycle-period-ms=1).
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartWorkerWithArgs(
+    const std::string& server, const std::string& worker_id, const std::string& spool_dir,
+    int channels, const std::string& kind, const std::vector<std::string>& extra_args);
 
 // A loopback port nobody listens on right now (for a daemon that must come back on
 // the same address after a restart).

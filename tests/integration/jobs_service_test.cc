@@ -352,5 +352,77 @@ TEST_F(JobsServiceTest, ListMeasurementsErrorsAndEmptyJobs) {
   EXPECT_THAT(s.error_message(), HasSubstr("job-777"));
 }
 
+// Streams `chunks` to ImportJob and returns its status.
+grpc::Status Import(v1::Jobs::Stub* stub, const std::vector<v1::ImportJobRequest>& chunks,
+                    v1::SubmitJobResponse* response) {
+  grpc::ClientContext ctx;
+  auto writer = stub->ImportJob(&ctx, response);
+  for (const v1::ImportJobRequest& chunk : chunks) {
+    if (!writer->Write(chunk)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+v1::ImportJobRequest Cycles(uint64_t first, uint64_t n) {
+  v1::ImportJobRequest chunk;
+  for (uint64_t seq = first; seq < first + n; ++seq) {
+    v1::Measurement* m = chunk.add_measurements();
+    m->set_seq(seq);
+    m->mutable_cycle()->set_cycle_index(static_cast<uint32_t>(seq));
+    m->mutable_cycle()->set_discharge_capacity_ah(1.1 - 1e-4 * static_cast<double>(seq));
+  }
+  return chunk;
+}
+
+TEST_F(JobsServiceTest, ImportStoresAFinishedJobWithItsMeasurementsInOneGo) {
+  v1::ImportJobRequest first = Cycles(1, 3);
+  *first.mutable_spec() = CyclingSpec();
+  first.set_source("maccor_text: test.034");
+  first.set_idempotency_key("imp-1");
+  v1::SubmitJobResponse response;
+  ASSERT_TRUE(Import(jobs_.get(), {first, Cycles(4, 2)}, &response).ok());
+  EXPECT_TRUE(response.created());
+  EXPECT_EQ(response.job().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(response.job().measurement_count(), 5u);
+  EXPECT_THAT(response.job().message(), HasSubstr("maccor_text: test.034"));
+  v1::SubmitJobResponse again;
+  ASSERT_TRUE(Import(jobs_.get(), {first, Cycles(4, 2)}, &again).ok());
+  EXPECT_FALSE(again.created());
+  EXPECT_EQ(again.job().id(), response.job().id());
+  EXPECT_EQ(again.job().measurement_count(), 5u);
+}
+
+TEST_F(JobsServiceTest, ImportRefusesBadStreamsAndStoresNothing) {
+  v1::SubmitJobResponse response;
+  // No spec at all.
+  grpc::Status s = Import(jobs_.get(), {Cycles(1, 2)}, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("spec"));
+  // A gap in the numbering.
+  v1::ImportJobRequest first = Cycles(1, 2);
+  *first.mutable_spec() = CyclingSpec();
+  s = Import(jobs_.get(), {first, Cycles(4, 1)}, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("measurements[2].seq"));
+  // The spec again in a later message.
+  v1::ImportJobRequest late = Cycles(3, 1);
+  *late.mutable_spec() = CyclingSpec();
+  s = Import(jobs_.get(), {first, late}, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // An invalid spec.
+  v1::ImportJobRequest bad = Cycles(1, 1);
+  *bad.mutable_spec() = CyclingSpec();
+  bad.mutable_spec()->mutable_cycling()->mutable_cell()->mutable_protocol()->set_temperature_c(99);
+  s = Import(jobs_.get(), {bad}, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("temperature_c"));
+
+  grpc::ClientContext ctx;
+  v1::ListJobsResponse listed;
+  ASSERT_TRUE(jobs_->ListJobs(&ctx, v1::ListJobsRequest(), &listed).ok());
+  EXPECT_EQ(listed.jobs_size(), 0);
+}
+
 }  // namespace
 }  // namespace ionloop::testing

@@ -255,7 +255,7 @@ TEST_F(SpoolTest, ATornLastRecordIsDroppedAndTheSpoolGoesOn) {
     ASSERT_TRUE(spool->Sync().ok());
   }
   auto spool = MustOpen();
-  EXPECT_EQ(spool->stats().torn_bytes_dropped, 0u);  // the reopen rewrote a clean file
+  EXPECT_EQ(spool->stats().torn_bytes_dropped, 0u);  // the reopen cut the tail off
   EXPECT_EQ(spool->Job({"job-1", 1})->last_seq, 2u);
 }
 
@@ -387,6 +387,37 @@ TEST_F(SpoolTest, CompactsABigFileThatIsMostlyAckedAndKeepsTheRest) {
   spool = MustOpen(options);
   EXPECT_THAT(SendOrder(*spool), ::testing::ElementsAre("job-2/1#1"));
   EXPECT_EQ(spool->Job({"job-1", 1})->last_seq, 100u);
+}
+
+TEST_F(SpoolTest, AReopenReplaysWithoutRewritingAndCompactsInTheBackground) {
+  SpoolOptions never;
+  never.compact_min_bytes = 1u << 30;
+  {
+    auto spool = MustOpen(never);
+    ASSERT_TRUE(spool->StartJob(MakeAssign("job-1", 1)).ok());
+    for (int i = 1; i <= 100; ++i) {
+      v1::WorkerMessage m = Update("job-1", 1, static_cast<uint64_t>(i), static_cast<uint64_t>(i));
+      m.mutable_update()->mutable_measurements(0)->mutable_synthetic()->set_payload(std::string(1000, 'p'));
+      MustAppend(*spool, std::move(m));
+    }
+    spool->Ack({"job-1", 1}, 99);
+    ASSERT_TRUE(spool->Sync().ok());
+    EXPECT_EQ(spool->stats().compactions, 0u);
+  }
+  const uint64_t bloated = LogSize();
+  EXPECT_GT(bloated, 100u * 1000);
+  {
+    auto spool = MustOpen(never);  // a start keeps the file as it is
+    EXPECT_EQ(LogSize(), bloated);
+    EXPECT_EQ(spool->stats().file_bytes, bloated);
+  }
+  SpoolOptions eager;
+  eager.compact_min_bytes = 16 << 10;
+  auto spool = MustOpen(eager);
+  ASSERT_TRUE(spool->Sync().ok());  // after the compaction the open requested
+  EXPECT_EQ(spool->stats().compactions, 1u);
+  EXPECT_LT(LogSize(), 4096u);
+  EXPECT_THAT(SendOrder(*spool), ::testing::ElementsAre("job-1/1#100"));
 }
 
 TEST_F(SpoolTest, OneDirectoryOneWorker) {

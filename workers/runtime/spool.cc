@@ -13,6 +13,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -191,6 +194,53 @@ bool AllZero(const std::string& data, size_t from) {
                      [](char c) { return c == 0; });
 }
 
+// What replay needs of an UPDATE or RESULT without parsing its measurements: the
+// attempt, the seq, the last measurement (the one with the highest seq, as the runtime
+// numbers them in order) and the checkpoint. JobUpdate and JobResult share fields 1-3.
+struct ReportHeader {
+  std::string job_id;
+  uint32_t attempt = 0;
+  uint64_t seq = 0;
+  const char* last_measurement = nullptr;
+  int last_measurement_bytes = 0;
+  const char* checkpoint = nullptr;
+  int checkpoint_bytes = 0;
+};
+
+bool ScanReport(const char* data, size_t size, bool is_update, ReportHeader* h) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data),
+                                            static_cast<int>(size));
+  while (const uint32_t tag = in.ReadTag()) {
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto wire = WireFormatLite::GetTagWireType(tag);
+    const bool bytes = wire == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    const bool varint = wire == WireFormatLite::WIRETYPE_VARINT;
+    if (field == 1 && bytes) {
+      if (!WireFormatLite::ReadString(&in, &h->job_id)) return false;
+    } else if (field == 2 && varint) {
+      if (!in.ReadVarint32(&h->attempt)) return false;
+    } else if (field == 3 && varint) {
+      if (!in.ReadVarint64(&h->seq)) return false;
+    } else if (is_update && (field == 4 || field == 6) && bytes) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length)) return false;
+      const char* at = data + in.CurrentPosition();
+      if (!in.Skip(static_cast<int>(length))) return false;
+      if (field == 4) {
+        h->last_measurement = at;
+        h->last_measurement_bytes = static_cast<int>(length);
+      } else {
+        h->checkpoint = at;
+        h->checkpoint_bytes = static_cast<int>(length);
+      }
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+  return in.ConsumedEntireMessage();
+}
+
 }  // namespace
 
 std::string JobKey::ToString() const { return absl::StrCat(job_id, "/", attempt); }
@@ -236,17 +286,36 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const std::string& dir,
     RETURN_IF_ERROR(WriteFileAtomically(dir, id_path, worker_id + "\n"));
   }
 
-  RETURN_IF_ERROR(spool->Load());
-  // Start from a clean file: drops a torn tail and everything already acknowledged.
-  std::string snapshot;
-  {
-    absl::MutexLock lock(&spool->mu_);
-    snapshot = spool->BuildSnapshot();
-  }
-  RETURN_IF_ERROR(spool->WriteCompacted(snapshot));
-  {
+  ASSIGN_OR_RETURN(const uint64_t good_bytes, spool->Load());
+  if (good_bytes < kMagicBytes) {
+    // A new spool (or one whose creation was cut short): start the file.
+    std::string snapshot;
+    {
+      absl::MutexLock lock(&spool->mu_);
+      snapshot = spool->BuildSnapshot();
+    }
+    RETURN_IF_ERROR(spool->WriteCompacted(snapshot));
     absl::MutexLock lock(&spool->mu_);
     spool->stats_.file_bytes = snapshot.size();
+  } else {
+    // Keep the file (a start must not cost time in proportion to the backlog); cut a
+    // torn tail off so that appends follow the last good record. Compaction, if the
+    // file deserves one, runs on the syncer thread.
+    spool->fd_ = ::open(spool->path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (spool->fd_ < 0) {
+      return absl::DataLossError(
+          absl::StrCat("spool ", spool->path_, ": open failed: ", ErrnoText()));
+    }
+    absl::MutexLock lock(&spool->mu_);
+    if (spool->stats_.torn_bytes_dropped > 0) {
+      if (::ftruncate(spool->fd_, static_cast<off_t>(good_bytes)) != 0) {
+        return absl::DataLossError(absl::StrCat("spool ", spool->path_,
+                                                ": cannot cut the torn tail: ", ErrnoText()));
+      }
+      RETURN_IF_ERROR(SyncFd(spool->fd_, spool->path_));
+    }
+    spool->stats_.file_bytes = good_bytes;
+    spool->MaybeRequestCompaction();
   }
   spool->syncer_ = std::make_unique<std::thread>([s = spool.get()] { s->SyncerLoop(); });
   return spool;
@@ -265,20 +334,36 @@ Spool::~Spool() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-absl::Status Spool::Load() {
+absl::StatusOr<uint64_t> Spool::Load() {
   std::string data;
   {
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) return absl::OkStatus();  // a new spool
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    data = buffer.str();
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return 0;  // a new spool
+      return absl::DataLossError(absl::StrCat("spool ", path_, ": open failed: ", ErrnoText()));
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      return absl::DataLossError(absl::StrCat("spool ", path_, ": stat failed: ", ErrnoText()));
+    }
+    data.resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    data.resize(done);
   }
   absl::MutexLock lock(&mu_);
+  replay_ = &data;
   if (data.size() < kMagicBytes) {
     if (data.compare(0, data.size(), kMagic, data.size()) == 0) {
       stats_.torn_bytes_dropped = data.size();
-      return absl::OkStatus();
+      return 0;
     }
     return absl::DataLossError(absl::StrCat(path_, " is not an ionloop worker spool (bad header)"));
   }
@@ -309,12 +394,32 @@ absl::Status Spool::Load() {
       if (frame_bytes == remaining || AllZero(data, off)) break;  // the torn last record
       return damaged(off, "fails its CRC check");
     }
-    absl::Status applied = ApplyRecord(static_cast<uint8_t>(body[0]),
-                                       std::string(body + 1, body_len - 1), frame_bytes);
-    if (!applied.ok()) return damaged(off, std::string(applied.message()));
+    absl::Status applied =
+        ApplyRecord(static_cast<uint8_t>(body[0]), body + 1, body_len - 1, frame_bytes);
+    if (!applied.ok()) {
+      replay_ = nullptr;
+      return damaged(off, std::string(applied.message()));
+    }
     off += frame_bytes;
   }
+  replay_ = nullptr;
   stats_.torn_bytes_dropped = data.size() - off;
+  // Only the records still unacknowledged are parsed in full (to be resent).
+  for (auto& [lsn, entry] : by_lsn_) {
+    auto raw = replay_payloads_.find(lsn);
+    if (raw == replay_payloads_.end()) continue;
+    auto message = std::make_shared<v1::WorkerMessage>();
+    const char* payload = data.data() + raw->second.first;
+    const int size = static_cast<int>(raw->second.second);
+    const bool parsed = entry.is_result ? message->mutable_result()->ParseFromArray(payload, size)
+                                        : message->mutable_update()->ParseFromArray(payload, size);
+    if (!parsed) {
+      replay_payloads_.clear();
+      return damaged(raw->second.first, "holds an unreadable report");
+    }
+    entry.message = std::move(message);
+  }
+  replay_payloads_.clear();
   // An attempt whose result is acknowledged is done.
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     if (it->second.state.finished && it->second.unacked.empty()) {
@@ -324,14 +429,17 @@ absl::Status Spool::Load() {
     }
   }
   durable_lsn_ = last_lsn_;
-  return absl::OkStatus();
+  return static_cast<uint64_t>(off);
 }
 
-absl::Status Spool::ApplyRecord(uint8_t type, const std::string& payload, uint64_t frame_bytes) {
+absl::Status Spool::ApplyRecord(uint8_t type, const char* payload, size_t size,
+                                uint64_t frame_bytes) {
   switch (type) {
     case kAssign: {
       v1::Assign assign;
-      if (!assign.ParseFromString(payload)) return absl::DataLossError("holds an unreadable Assign");
+      if (!assign.ParseFromArray(payload, static_cast<int>(size))) {
+        return absl::DataLossError("holds an unreadable Assign");
+      }
       JobEntry& job = jobs_[KeyOf(assign.job_id(), assign.attempt())];
       job.state.last_checkpoint = assign.checkpoint();
       job.state.assign = std::move(assign);
@@ -339,7 +447,9 @@ absl::Status Spool::ApplyRecord(uint8_t type, const std::string& payload, uint64
     }
     case kSnapshot: {
       SpoolJobState state;
-      if (!DecodeSnapshot(payload, &state)) return absl::DataLossError("holds an unreadable snapshot");
+      if (!DecodeSnapshot(std::string(payload, size), &state)) {
+        return absl::DataLossError("holds an unreadable snapshot");
+      }
       JobEntry& job = jobs_[KeyOf(state.assign.job_id(), state.assign.attempt())];
       ReleaseUpTo(job, UINT64_MAX);
       job.state = std::move(state);
@@ -350,53 +460,52 @@ absl::Status Spool::ApplyRecord(uint8_t type, const std::string& payload, uint64
     }
     case kUpdate:
     case kResult: {
-      auto message = std::make_shared<v1::WorkerMessage>();
-      JobKey key;
-      uint64_t seq = 0;
-      if (type == kUpdate) {
-        if (!message->mutable_update()->ParseFromString(payload)) {
-          return absl::DataLossError("holds an unreadable JobUpdate");
-        }
-        key = KeyOf(message->update().job_id(), message->update().attempt());
-        seq = message->update().seq();
-      } else {
-        if (!message->mutable_result()->ParseFromString(payload)) {
-          return absl::DataLossError("holds an unreadable JobResult");
-        }
-        key = KeyOf(message->result().job_id(), message->result().attempt());
-        seq = message->result().seq();
+      ReportHeader h;
+      if (!ScanReport(payload, size, type == kUpdate, &h)) {
+        return absl::DataLossError(type == kUpdate ? "holds an unreadable JobUpdate"
+                                                   : "holds an unreadable JobResult");
       }
+      const JobKey key = KeyOf(h.job_id, h.attempt);
       auto [it, inserted] = jobs_.try_emplace(key);
       JobEntry& job = it->second;
       if (inserted) {  // only after a lost ASSIGN; keep what we can
         job.state.assign.set_job_id(key.job_id);
         job.state.assign.set_attempt(key.attempt);
       }
-      job.state.last_seq = std::max(job.state.last_seq, seq);
+      job.state.last_seq = std::max(job.state.last_seq, h.seq);
       if (type == kUpdate) {
-        job.state.last_measurement_seq =
-            std::max(job.state.last_measurement_seq, MaxMeasurementSeq(message->update()));
-        if (!message->update().checkpoint().empty()) {
-          job.state.last_checkpoint = message->update().checkpoint();
+        if (h.last_measurement != nullptr) {
+          v1::Measurement last;
+          if (!last.ParseFromArray(h.last_measurement, h.last_measurement_bytes)) {
+            return absl::DataLossError("holds an unreadable Measurement");
+          }
+          job.state.last_measurement_seq = std::max(job.state.last_measurement_seq, last.seq());
+        }
+        if (h.checkpoint_bytes > 0) {
+          job.state.last_checkpoint.assign(h.checkpoint, static_cast<size_t>(h.checkpoint_bytes));
         }
       } else {
         job.state.finished = true;
       }
-      if (seq > job.state.acked_seq && job.unacked.count(seq) == 0) {
+      if (h.seq > job.state.acked_seq && job.unacked.count(h.seq) == 0) {
         const uint64_t lsn = ++last_lsn_;
-        job.unacked[seq] = lsn;
+        job.unacked[h.seq] = lsn;
         if (type == kUpdate) ++job.state.unacked_updates;
         ++job.state.unacked_records;
         job.state.unacked_bytes += frame_bytes;
         unacked_bytes_ += frame_bytes;
-        by_lsn_[lsn] = Entry{key, seq, type == kResult, frame_bytes, std::move(message)};
+        // Parsed in full at the end of the replay if it is still unacknowledged then.
+        by_lsn_[lsn] = Entry{key, h.seq, type == kResult, frame_bytes, nullptr};
+        replay_payloads_[lsn] = {static_cast<size_t>(payload - replay_->data()), size};
       }
       return absl::OkStatus();
     }
     case kAck:
     case kDrop: {
       v1::Ack ack;
-      if (!ack.ParseFromString(payload)) return absl::DataLossError("holds an unreadable Ack");
+      if (!ack.ParseFromArray(payload, static_cast<int>(size))) {
+        return absl::DataLossError("holds an unreadable Ack");
+      }
       auto it = jobs_.find(KeyOf(ack.job_id(), ack.attempt()));
       if (it == jobs_.end()) return absl::OkStatus();
       if (type == kDrop) {
@@ -540,7 +649,9 @@ absl::Status Spool::Sync() {
     sync_requested_ = true;
     work_cv_.Signal();
   }
-  while (broken_.ok() && synced_bytes_ < target) durable_cv_.Wait(&mu_);
+  while (broken_.ok() && (synced_bytes_ < target || compact_requested_ || compacting_)) {
+    durable_cv_.Wait(&mu_);
+  }
   return broken_;
 }
 
@@ -646,9 +757,11 @@ void Spool::SyncerLoop() {
       pending_needs_sync_ = false;
       compact_requested_ = false;
       sync_requested_ = false;
+      compacting_ = true;
       mu_.Unlock();
       written = WriteCompacted(snapshot);
       mu_.Lock();
+      compacting_ = false;
       if (written.ok()) {
         ++stats_.compactions;
         // Whatever was appended meanwhile sits in pending_, on top of the snapshot.

@@ -23,6 +23,8 @@
 // least `compact_min_bytes` and `compact_live_ratio` times its live bytes: when
 // everything is acked that is as soon as it reaches compact_min_bytes; under steady
 // load each compaction rewrites at most 1/ratio of what was appended since the last.
+// It runs on the syncer thread, after an Ack or Drop and after Open (which itself only
+// replays the file and cuts a torn tail off).
 //
 // Thread-safe. <dir>/LOCK (flock) keeps a second worker off the directory, and
 // <dir>/worker_id ties the spool to one worker id.
@@ -115,7 +117,8 @@ class Spool {
   // after a failed write.
   absl::StatusOr<SpooledRecord> Append(v1::WorkerMessage message);
   absl::Status WaitDurable(uint64_t lsn);
-  // Everything queued so far is on disk (and ACK/DROP records too).
+  // Everything queued so far is on disk (ACK/DROP records too), and a compaction
+  // requested so far has finished.
   absl::Status Sync();
 
   // Everything of `key` up to `seq` is acknowledged. Returns false when the spool does
@@ -168,9 +171,10 @@ class Spool {
   };
 
   Spool(std::string dir, SpoolOptions options);
-  absl::Status Load() ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status ApplyRecord(uint8_t type, const std::string& payload, uint64_t frame_bytes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replays spool.log; returns the length of its good prefix (0: no file yet).
+  absl::StatusOr<uint64_t> Load() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status ApplyRecord(uint8_t type, const char* payload, size_t size,
+                           uint64_t frame_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void QueueFrame(uint8_t type, const std::string& payload, bool needs_sync)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseUpTo(JobEntry& job, uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -197,6 +201,7 @@ class Spool {
   bool pending_needs_sync_ ABSL_GUARDED_BY(mu_) = false;
   bool compact_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool sync_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool compacting_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // ever queued (monotonic)
   uint64_t synced_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of those, written and synced
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
@@ -204,6 +209,9 @@ class Spool {
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::function<void()> listener_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<std::thread> syncer_;
+  // During Load only: the file's bytes, and where each unacked report's payload is.
+  const std::string* replay_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::map<uint64_t, std::pair<size_t, size_t>> replay_payloads_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ionloop::worker

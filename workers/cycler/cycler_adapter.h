@@ -1,0 +1,50 @@
+// Proto ↔ struct adapter of the cycler worker: ionloop.v1 cells and protocols to the
+// virtual cycler's CellConfig, and the cycle records and V(Q) curves of the virtual
+// cycler (instruments/cycler) and of real cycler files (instruments/cycler_files) to
+// ionloop.v1.CycleRecord / VoltageCurve. Field-by-field copies plus the defaults the
+// protos leave to the reader (eol_soh_percent 0 → 80 %).
+#ifndef IONLOOP_WORKERS_CYCLER_CYCLER_ADAPTER_H_
+#define IONLOOP_WORKERS_CYCLER_CYCLER_ADAPTER_H_
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "instruments/cycler/cycler_types.h"
+#include "instruments/cycler_files/cycler_file.h"
+#include "instruments/electrodes.h"
+#include "ionloop/v1/cell.pb.h"
+#include "ionloop/v1/measurement.pb.h"
+
+namespace ionloop::worker::cycler {
+
+inline constexpr double kDefaultEolSohPercent = 80;
+
+// ION_LI → Ion::kLi, ...; nullopt for ION_UNSPECIFIED and unknown values.
+std::optional<instruments::Ion> IonFromProto(v1::Ion ion);
+v1::Ion IonToProto(instruments::Ion ion);
+// CELL_DESIGN_COIN → CellDesign::kCoin, ...; nullopt for UNSPECIFIED and unknown values.
+std::optional<instruments::cycler::CellDesign> DesignFromProto(v1::CellDesign design);
+v1::CellDesign DesignToProto(instruments::cycler::CellDesign design);
+
+// The effective end-of-life criterion of a cell: eol_soh_percent, or 80 when it is 0.
+double EolSohPercent(const v1::CellSpec& cell);
+
+// CellSpec → CellConfig: ion, electrodes, electrolyte, design, nominal capacity, the
+// protocol (constant-current or multi-step charge, discharge rate, voltage window,
+// temperature, rest) and the EOL criterion. INVALID_ARGUMENT naming the field for an
+// unspecified ion or design; everything else (electrode names, rates, window) is checked
+// by VirtualCell::Create.
+absl::StatusOr<instruments::cycler::CellConfig> CellConfigFromProto(const v1::CellSpec& cell);
+
+// The virtual cycler's record → the proto (the ground-truth fields are not sent).
+v1::CycleRecord CycleRecordToProto(const instruments::cycler::CycleRecord& record);
+v1::VoltageCurve VoltageCurveToProto(const instruments::cycler::VoltageCurve& curve);
+
+// A real file's per-cycle summary → the proto. Values a file does not have
+// (coulombic efficiency without charge, mean voltages, resistance, temperature) are 0.
+v1::CycleRecord CycleRecordFromSummary(const instruments::cycler_files::CycleSummary& summary);
+v1::VoltageCurve VoltageCurveFromFile(const instruments::cycler_files::VoltageCurve& curve);
+
+}  // namespace ionloop::worker::cycler
+
+#endif  // IONLOOP_WORKERS_CYCLER_CYCLER_ADAPTER_H_

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "common/clock.h"
 #include "common/flag_table.h"
 #include "ionloop/v1/jobs.grpc.pb.h"
@@ -53,14 +54,6 @@ JobSpec BenchSpec(int i) {
   return spec;
 }
 
-std::string MakeDir(const std::string& base, const std::string& name) {
-  std::string tmpl = absl::StrCat(base, "/ionloop-bench-", name, "-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::exit(1);
-  }
-  return tmpl;
-}
 
 // The same rows the store writes for one job (job, label, creation event), one
 // transaction each, with the same pragmas. No validation, no RPC.
@@ -209,7 +202,7 @@ int main(int argc, char** argv) {
     client_counts.push_back(n);
   }
 
-  const std::string raw_dir = MakeDir(base, "raw");
+  const std::string raw_dir = ionloop::bench::MakeScratchDir(base, "raw");
   const double raw = RawSqliteJobsPerSecond(raw_dir, jobs);
   std::printf("SubmitJob, durable (WAL, synchronous=FULL), %d jobs, scratch in %s\n", jobs,
               base.c_str());
@@ -217,7 +210,7 @@ int main(int argc, char** argv) {
   std::printf("%-44s %12.0f %10s %10s %8s\n", "raw SQLite insert, 1 txn/job (baseline)", raw, "-",
               "-", "1.00");
   for (int clients : client_counts) {
-    const std::string dir = MakeDir(base, absl::StrCat("grpc", clients));
+    const std::string dir = ionloop::bench::MakeScratchDir(base, absl::StrCat("grpc", clients));
     const GrpcResult r = GrpcJobsPerSecond(dir, jobs, clients);
     std::printf("%-44s %12.0f %10.2f %10.2f %8.2f\n",
                 absl::StrCat("ionloopd SubmitJob via gRPC, ", clients, " client(s)").c_str(),

@@ -37,6 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "common/clock.h"
 #include "common/flag_table.h"
 #include "ionloop/v1/jobs.grpc.pb.h"
@@ -49,14 +50,6 @@ namespace {
 namespace v1 = ionloop::v1;
 using Stream = grpc::ClientReaderWriter<v1::WorkerMessage, v1::OrchestratorMessage>;
 
-std::string MakeDir(const std::string& base, const std::string& name) {
-  std::string tmpl = absl::StrCat(base, "/ionloop-bench-", name, "-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    std::exit(1);
-  }
-  return tmpl;
-}
 
 v1::Measurement CycleRow(uint64_t seq) {
   v1::Measurement m;
@@ -364,7 +357,7 @@ void RunIngest(const std::string& base, const std::vector<int>& worker_counts, u
   std::printf("\nDurable ingest: %llu cycle records per run in updates of %d, 8 in flight per "
               "worker\n", static_cast<unsigned long long>(rows), batch);
   std::printf("%-52s %14s %9s\n", "path", "rows/s", "vs SQLite");
-  const std::string raw_dir = MakeDir(base, "ingest-raw");
+  const std::string raw_dir = ionloop::bench::MakeScratchDir(base, "ingest-raw");
   const double sqlite_rate = RawSqliteRate(raw_dir, rows, batch);
   std::filesystem::remove_all(raw_dir);
   std::printf("%-52s %14.0f %9.2f\n", "raw SQLite batched insert, 1 txn/update (baseline)",
@@ -381,7 +374,7 @@ void RunIngest(const std::string& base, const std::vector<int>& worker_counts, u
   for (int workers : worker_counts) {
     const uint64_t per_worker = std::max<uint64_t>(batch, rows / workers);
     const double grpc_rate = IngestRate(raw_address, workers, workers, per_worker, batch, false);
-    const std::string dir = MakeDir(base, absl::StrCat("ingest-", workers));
+    const std::string dir = ionloop::bench::MakeScratchDir(base, absl::StrCat("ingest-", workers));
     double rate = 0;
     {
       auto orchestrator = StartOrchestrator(dir);
@@ -401,7 +394,7 @@ void RunIngest(const std::string& base, const std::vector<int>& worker_counts, u
 // ---- dispatch ----
 
 void RunDispatch(const std::string& base, int workers, int jobs) {
-  const std::string dir = MakeDir(base, "dispatch");
+  const std::string dir = ionloop::bench::MakeScratchDir(base, "dispatch");
   auto orchestrator = StartOrchestrator(dir);
   const std::string address = orchestrator->listen_address();
 

@@ -22,13 +22,18 @@ namespace {
 class CyclerWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto daemon = DaemonProcess::Start(dir_.path() + "/data", {"--heartbeat-ms=100"});
+    auto daemon = DaemonProcess::Start(dir_.path() + "/data",
+                                       {"--heartbeat-ms=100", "--lease-ms=800", "--grace-ms=20000"});
     ASSERT_TRUE(daemon.ok()) << daemon.status();
     daemon_ = std::move(*daemon);
     jobs_ = v1::Jobs::NewStub(
         grpc::CreateChannel(daemon_->address(), grpc::InsecureChannelCredentials()));
+    StartCycler("1");
+  }
+
+  void StartCycler(const std::string& period_ms) {
     auto worker = StartWorkerWithArgs(daemon_->address(), "cycler-1", dir_.path() + "/spool",
-                                      /*channels=*/2, "cycler", {"--cycle-period-ms=1"});
+                                      /*channels=*/2, "cycler", {"--cycle-period-ms=" + period_ms});
     ASSERT_TRUE(worker.ok()) << worker.status();
     worker_ = std::move(*worker);
   }
@@ -151,8 +156,37 @@ TEST_F(CyclerWorkerTest, EarlyStopEndsSucceededStoppedEarly) {
   ASSERT_GE(ms.size(), 1u);
   uint32_t expected = 1;
   for (const v1::Measurement& m : ms) {
-    if (m.has_cycle()) EXPECT_EQ(m.cycle().cycle_index(), expected++);
+    if (m.has_cycle()) {
+      EXPECT_EQ(m.cycle().cycle_index(), expected++);
+    }
   }
+}
+
+// kill -9 mid-job, the same worker id and spool back within grace: the pinned job goes
+// on in the same attempt with every cycle exactly once (the handler replays the seeded
+// cell to its last spooled measurement).
+TEST_F(CyclerWorkerTest, AKilledCyclerResumesThePinnedJobWithNoGapOrDuplicate) {
+  worker_->Kill9();
+  StartCycler("5");
+  const std::string id = Submit(ExampleCycling(400));
+  const v1::Job running = WaitUntil(id, [](const v1::Job& j) {
+    return j.state() == v1::JOB_STATE_RUNNING && j.measurement_count() >= 50;
+  });
+  ASSERT_EQ(running.state(), v1::JOB_STATE_RUNNING) << running.message();
+  worker_->Kill9();
+  StartCycler("1");
+  const v1::Job done = WaitUntil(id, Ended);
+  ASSERT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED) << done.message();
+  EXPECT_EQ(done.attempt(), 1u);
+  const std::vector<v1::Measurement> ms = Measurements(id);
+  uint32_t next_cycle = 1;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    ASSERT_EQ(ms[i].seq(), i + 1);
+    if (ms[i].has_cycle()) {
+      ASSERT_EQ(ms[i].cycle().cycle_index(), next_cycle++) << "seq " << i + 1;
+    }
+  }
+  EXPECT_GT(next_cycle, 100u);
 }
 
 }  // namespace

@@ -94,29 +94,6 @@ absl::StatusOr<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(
   return absl::DeadlineExceededError("ionloopd did not write its address within 30 s");
 }
 
-DaemonProcess::~DaemonProcess() {
-  if (pid_ > 0) Terminate();
-}
-
-void DaemonProcess::Kill9() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  WaitFor(pid_, absl::Seconds(10));
-  pid_ = -1;
-}
-
-int DaemonProcess::Terminate() {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int code = WaitFor(pid_, absl::Seconds(10));
-  if (code == -1) {
-    kill(pid_, SIGKILL);
-    code = WaitFor(pid_, absl::Seconds(5));
-  }
-  pid_ = -1;
-  return code;
-}
-
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     const std::vector<std::string>& argv, const std::string& log_path) {
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -15,40 +15,36 @@
 
 namespace ionloop::testing {
 
-// An `ionloopd` child listening on 127.0.0.1:<free port>. Start() returns once the
-// daemon has written <data_dir>/ionloopd.address, i.e. it is serving.
-class DaemonProcess {
+// Any child (ionloop-worker here) with its output appended to `log_path`.
+class ChildProcess {
  public:
-  static absl::StatusOr<std::unique_ptr<DaemonProcess>> Start(
-      const std::string& data_dir, const std::vector<std::string>& extra_args = {});
-  ~DaemonProcess();  // SIGTERM, then SIGKILL after 10 s.
-
-  const std::string& address() const { return address_; }
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
+                                                             const std::string& log_path);
+  virtual ~ChildProcess();  // SIGTERM, then SIGKILL after 10 s.
   pid_t pid() const { return pid_; }
   // SIGKILL and reap: the crash case.
   void Kill9();
   // SIGTERM and reap; returns the exit code (or 128+signal).
   int Terminate();
 
+ protected:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+
  private:
-  DaemonProcess(pid_t pid, std::string address) : pid_(pid), address_(std::move(address)) {}
   pid_t pid_;
-  std::string address_;
 };
 
-// Any child (ionloop-worker here) with its output appended to `log_path`.
-class ChildProcess {
+// An `ionloopd` child listening on 127.0.0.1:<free port>. Start() returns once the
+// daemon has written <data_dir>/ionloopd.address, i.e. it is serving.
+class DaemonProcess final : public ChildProcess {
  public:
-  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
-                                                             const std::string& log_path);
-  ~ChildProcess();  // SIGTERM, then SIGKILL after 10 s.
-  pid_t pid() const { return pid_; }
-  void Kill9();
-  int Terminate();
+  static absl::StatusOr<std::unique_ptr<DaemonProcess>> Start(
+      const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  const std::string& address() const { return address_; }
 
  private:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  pid_t pid_;
+  DaemonProcess(pid_t pid, std::string address) : ChildProcess(pid), address_(std::move(address)) {}
+  std::string address_;
 };
 
 // `ionloop-worker --kind <kind> --server <server> --worker-id <id> --spool-dir <spool>

@@ -14,6 +14,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "instruments/cycler_files/cycler_file.h"
 #include "instruments/electrode_table.h"
+#include "instruments/cycler_files/proto/cycler_file_measurements.h"
 #include "workers/cycler/cycler_adapter.h"
 #include "workers/cycler/cycler_config.h"
 #include "workers/cycler/cycler_handler.h"
@@ -248,7 +249,7 @@ TEST(CyclerAdapter, RecordsAndCurvesCopyFieldByField) {
   s.discharge_capacity_ah = 1.9;
   s.mean_discharge_voltage_v = 3.6;
   s.elapsed_s = 99;
-  const v1::CycleRecord ps = CycleRecordFromSummary(s);
+  const v1::CycleRecord ps = instruments::cycler_files::ToCycleRecord(s);
   EXPECT_EQ(ps.cycle_index(), 3u);
   EXPECT_DOUBLE_EQ(ps.discharge_capacity_ah(), 1.9);
   EXPECT_DOUBLE_EQ(ps.mean_discharge_voltage_v(), 3.6);

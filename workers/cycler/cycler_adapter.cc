@@ -117,29 +117,4 @@ v1::VoltageCurve VoltageCurveToProto(const cyc::VoltageCurve& c) {
   return out;
 }
 
-v1::CycleRecord CycleRecordFromSummary(const files::CycleSummary& s) {
-  v1::CycleRecord out;
-  out.set_cycle_index(s.cycle_index > 0 ? static_cast<uint32_t>(s.cycle_index) : 0);
-  out.set_charge_capacity_ah(s.charge_capacity_ah);
-  out.set_discharge_capacity_ah(s.discharge_capacity_ah);
-  out.set_charge_energy_wh(s.charge_energy_wh);
-  out.set_discharge_energy_wh(s.discharge_energy_wh);
-  out.set_coulombic_efficiency(s.coulombic_efficiency.value_or(0));
-  out.set_mean_charge_voltage_v(s.mean_charge_voltage_v.value_or(0));
-  out.set_mean_discharge_voltage_v(s.mean_discharge_voltage_v.value_or(0));
-  out.set_internal_resistance_ohm(s.internal_resistance_ohm.value_or(0));
-  out.set_temperature_c(s.temperature_c.value_or(0));
-  out.set_elapsed_s(s.elapsed_s);
-  return out;
-}
-
-v1::VoltageCurve VoltageCurveFromFile(const files::VoltageCurve& c) {
-  v1::VoltageCurve out;
-  out.set_cycle_index(c.cycle_index > 0 ? static_cast<uint32_t>(c.cycle_index) : 0);
-  out.set_is_charge(c.is_charge);
-  out.mutable_capacity_ah()->Add(c.capacity_ah.begin(), c.capacity_ah.end());
-  out.mutable_voltage_v()->Add(c.voltage_v.begin(), c.voltage_v.end());
-  return out;
-}
-
 }  // namespace ionloop::worker::cycler

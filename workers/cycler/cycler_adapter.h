@@ -40,10 +40,8 @@ absl::StatusOr<instruments::cycler::CellConfig> CellConfigFromProto(const v1::Ce
 v1::CycleRecord CycleRecordToProto(const instruments::cycler::CycleRecord& record);
 v1::VoltageCurve VoltageCurveToProto(const instruments::cycler::VoltageCurve& curve);
 
-// A real file's per-cycle summary → the proto. Values a file does not have
-// (coulombic efficiency without charge, mean voltages, resistance, temperature) are 0.
-v1::CycleRecord CycleRecordFromSummary(const instruments::cycler_files::CycleSummary& summary);
-v1::VoltageCurve VoltageCurveFromFile(const instruments::cycler_files::VoltageCurve& curve);
+// A real file's cycles → the proto: instruments/cycler_files/proto (ToCycleRecord,
+// ToVoltageCurve), shared with `ionloop import`.
 
 }  // namespace ionloop::worker::cycler
 

@@ -1,3 +1,4 @@
+#include "instruments/cycler_files/proto/cycler_file_measurements.h"
 #include "workers/cycler/cycler_handler.h"
 
 #include <algorithm>
@@ -89,13 +90,13 @@ class ReplaySource final : public CycleSource {
     if (next_ >= file_.cycles.size()) return std::optional<CycleOutput>();
     const files::CycleSummary& s = file_.cycles[next_++];
     CycleOutput out;
-    out.record = CycleRecordFromSummary(s);
+    out.record = files::ToCycleRecord(s);
     if (curve_cycles_.count(out.record.cycle_index()) > 0) {
       const int64_t index = s.cycle_index;
       std::vector<files::VoltageCurve> curves =
           files::ExtractCurves(file_, /*is_charge=*/false, absl::MakeConstSpan(&index, 1));
       if (!curves.empty() && !curves.front().voltage_v.empty()) {
-        out.curve = VoltageCurveFromFile(curves.front());
+        out.curve = files::ToVoltageCurve(curves.front());
       }
     }
     if (s.discharge_capacity_ah > 0 && nominal_ah_ > 0) {

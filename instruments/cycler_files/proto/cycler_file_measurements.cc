@@ -4,7 +4,7 @@ namespace ionloop::instruments::cycler_files {
 
 v1::CycleRecord ToCycleRecord(const CycleSummary& cycle) {
   v1::CycleRecord r;
-  r.set_cycle_index(static_cast<uint32_t>(cycle.cycle_index));
+  r.set_cycle_index(cycle.cycle_index > 0 ? static_cast<uint32_t>(cycle.cycle_index) : 0);
   r.set_charge_capacity_ah(cycle.charge_capacity_ah);
   r.set_discharge_capacity_ah(cycle.discharge_capacity_ah);
   r.set_charge_energy_wh(cycle.charge_energy_wh);
@@ -16,6 +16,15 @@ v1::CycleRecord ToCycleRecord(const CycleSummary& cycle) {
   r.set_temperature_c(cycle.temperature_c.value_or(0));
   r.set_elapsed_s(cycle.elapsed_s);
   return r;
+}
+
+v1::VoltageCurve ToVoltageCurve(const VoltageCurve& curve) {
+  v1::VoltageCurve v;
+  v.set_cycle_index(curve.cycle_index > 0 ? static_cast<uint32_t>(curve.cycle_index) : 0);
+  v.set_is_charge(curve.is_charge);
+  v.mutable_capacity_ah()->Add(curve.capacity_ah.begin(), curve.capacity_ah.end());
+  v.mutable_voltage_v()->Add(curve.voltage_v.begin(), curve.voltage_v.end());
+  return v;
 }
 
 std::vector<v1::Measurement> ToMeasurements(const CyclerFile& file,
@@ -35,14 +44,9 @@ std::vector<v1::Measurement> ToMeasurements(const CyclerFile& file,
     }
     if (next_curve < curves.size() && curves[next_curve].cycle_index == cycle.cycle_index &&
         !curves[next_curve].voltage_v.empty()) {
-      const VoltageCurve& c = curves[next_curve++];
       v1::Measurement& curve = out.emplace_back();
       curve.set_seq(++seq);
-      v1::VoltageCurve* v = curve.mutable_voltage_curve();
-      v->set_cycle_index(static_cast<uint32_t>(c.cycle_index));
-      v->set_is_charge(false);
-      v->mutable_capacity_ah()->Add(c.capacity_ah.begin(), c.capacity_ah.end());
-      v->mutable_voltage_v()->Add(c.voltage_v.begin(), c.voltage_v.end());
+      *curve.mutable_voltage_curve() = ToVoltageCurve(curves[next_curve++]);
     }
   }
   return out;

@@ -22,6 +22,7 @@ std::vector<v1::Measurement> ToMeasurements(const CyclerFile& file,
                                             const MeasurementOptions& options = {});
 
 v1::CycleRecord ToCycleRecord(const CycleSummary& cycle);
+v1::VoltageCurve ToVoltageCurve(const VoltageCurve& curve);
 
 }  // namespace ionloop::instruments::cycler_files
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The main job, for now: start ionloopd on the embedded default (SQLite in
-# ./ionloop-data) with a local synthetic worker, submit one job of each kind with the
-# ionloop CLI, watch one run to the end, and show what the orchestrator holds. Later
-# issues add the virtual cycler and grow this into a whole closed-loop campaign.
+# ./ionloop-data) with local workers (a synthetic one and 16 channels of the virtual
+# cycler), submit one job of each kind with the ionloop CLI, watch them run, cancel
+# one, and show what the orchestrator holds. Later issues grow this into a whole
+# closed-loop campaign.
 #
 #   bash scripts/demo.sh                 # runs the tour, then stops ionloopd
 #   bash scripts/demo.sh --keep-running  # leaves ionloopd serving until Ctrl-C
 #
 # Jobs are submitted with idempotency keys, so running the demo twice does not
-# duplicate them. Only synthetic workers exist so far: cycling, XRD, simulation and
-# label jobs stay QUEUED, and `ionloop status` says why.
+# duplicate them. No XRD, simulation or label workers exist yet: those jobs stay
+# QUEUED, and `ionloop status` says why.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,8 +31,11 @@ rm -f "$DATA_DIR/ionloopd.address"
 "$IONLOOPD" --listen=127.0.0.1:0 --data-dir="$DATA_DIR" --log-level=warn &
 DAEMON=$!
 WORKER_PID=""
+CYCLER_PID=""
 stop() {
-  [ -n "$WORKER_PID" ] && { kill -TERM "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null || true; }
+  for pid in $WORKER_PID $CYCLER_PID; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
   kill -TERM "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null || true
 }
 trap stop EXIT
@@ -48,12 +52,16 @@ echo "ionloopd serving on $IONLOOP_SERVER, store $DATA_DIR/ionloop.db"
 "$WORKER" --kind synthetic --channels 4 --server "$IONLOOP_SERVER" --worker-id demo-synthetic \
   --spool-dir "$DATA_DIR/spool-demo-synthetic" --log-level warn &
 WORKER_PID=$!
+# 16 channels of the virtual cycler, 2 ms of wall time per simulated cycle.
+"$WORKER" --kind cycler --channels 16 --cycle-period-ms 2 --server "$IONLOOP_SERVER" \
+  --worker-id demo-cycler --spool-dir "$DATA_DIR/spool-demo-cycler" --log-level warn &
+CYCLER_PID=$!
 step info
 for file in examples/jobs/*.json; do
   step submit "$file" --idempotency-key "demo-$(basename "$file" .json)"
 done
 step submit --cycling --ion na --positive NVPF --negative hard-carbon --capacity-ah 0.004 \
-  --charge-c 2 --discharge-c 1 --v-min 2.0 --v-max 4.25 --temperature-c 25 --max-cycles 800 \
+  --charge-c 2 --discharge-c 1 --v-min 2.0 --v-max 4.25 --temperature-c 25 --max-cycles 5000 \
   --label campaign=demo --idempotency-key demo-quick-na
 step workers
 # A short synthetic job runs on the local worker while we watch it.
@@ -69,8 +77,11 @@ CANCEL_ME="$("$IONLOOP" list --output json --kind cycling --label campaign=demo 
 step status "$CANCEL_ME"
 step cancel "$CANCEL_ME" --reason demo || true
 step watch "$CANCEL_ME" || true
-step measurements "$CANCEL_ME" --csv
-step list --state queued,cancelled
+printf '\n\033[1m$ ionloop measurements %s --csv > %s\033[0m\n' "$CANCEL_ME" "$DATA_DIR/$CANCEL_ME.csv"
+"$IONLOOP" measurements "$CANCEL_ME" --csv > "$DATA_DIR/$CANCEL_ME.csv"
+echo "($(($(wc -l < "$DATA_DIR/$CANCEL_ME.csv") - 1)) cycle records and curves written to $DATA_DIR/$CANCEL_ME.csv)"
+step list
+step workers
 step info
 
 if [ "$KEEP_RUNNING" = 1 ]; then

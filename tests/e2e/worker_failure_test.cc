@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "ionloop/v1/jobs.grpc.pb.h"
-#include "ionloop/v1/workers.grpc.pb.h"
 #include "tests/e2e/process_helpers.h"
 
 namespace ionloop::testing {
@@ -168,18 +167,11 @@ TEST_F(WorkerFailureTest, AWorkerBackWithinGraceResumesItsJobWithNoGapOrDuplicat
 
 TEST_F(WorkerFailureTest, APinnedJobBecomesLostAfterGraceWithItsData) {
   StartDaemon(/*grace_ms=*/1000);
-  // A cycler speaking the protocol directly (the cycler worker comes with the virtual
-  // cycler); its stream is cut mid-job as a kill would.
-  auto workers = v1::Workers::NewStub(channel_);
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  auto stream = workers->Connect(ctx.get());
-  v1::WorkerMessage hello;
-  hello.mutable_hello()->set_worker_id("cycler-1");
-  hello.mutable_hello()->mutable_capabilities()->set_kind(v1::JOB_KIND_CYCLING);
-  hello.mutable_hello()->mutable_capabilities()->set_channels(8);
-  ASSERT_TRUE(stream->Write(hello));
-  v1::OrchestratorMessage in;
-  ASSERT_TRUE(stream->Read(&in) && in.has_welcome());
+  // A virtual-cycler channel, paced so the cell is mid-test when its worker dies.
+  auto cycler = StartWorkerWithArgs(daemon_->address(), "cycler-1",
+                                    dir_.path() + "/spool-cycler-1", 8, "cycler",
+                                    {"--cycle-period-ms=20"});
+  ASSERT_TRUE(cycler.ok()) << cycler.status();
 
   v1::JobSpec spec;
   v1::CellSpec* cell = spec.mutable_cycling()->mutable_cell();
@@ -188,37 +180,27 @@ TEST_F(WorkerFailureTest, APinnedJobBecomesLostAfterGraceWithItsData) {
   cell->set_negative_electrode("graphite");
   cell->set_design(v1::CELL_DESIGN_CYLINDRICAL);
   cell->set_nominal_capacity_ah(1.1);
-  cell->mutable_protocol()->set_charge_c_rate(4);
-  cell->mutable_protocol()->set_discharge_c_rate(4);
+  cell->mutable_protocol()->set_charge_c_rate(1);
+  cell->mutable_protocol()->set_discharge_c_rate(1);
   cell->mutable_protocol()->set_voltage_min_v(2.0);
   cell->mutable_protocol()->set_voltage_max_v(3.6);
   cell->mutable_protocol()->set_temperature_c(30);
   spec.mutable_cycling()->set_max_cycles(1000);
   const std::string id = Submit(spec);
-  ASSERT_TRUE(stream->Read(&in) && in.has_assign()) << in.DebugString();
-  for (uint64_t seq = 1; seq <= 2; ++seq) {
-    v1::WorkerMessage update;
-    v1::JobUpdate* u = update.mutable_update();
-    u->set_job_id(id);
-    u->set_attempt(in.assign().attempt());
-    u->set_seq(seq);
-    u->set_progress(0.01 * seq);
-    for (uint64_t k = 1; k <= 3; ++k) {
-      v1::Measurement* m = u->add_measurements();
-      m->set_seq((seq - 1) * 3 + k);
-      m->mutable_cycle()->set_cycle_index(static_cast<uint32_t>((seq - 1) * 3 + k));
-      m->mutable_cycle()->set_discharge_capacity_ah(1.1);
-    }
-    ASSERT_TRUE(stream->Write(update));
-    v1::OrchestratorMessage ack;
-    ASSERT_TRUE(stream->Read(&ack) && ack.has_ack()) << ack.DebugString();
-  }
-  ctx->TryCancel();  // the cycler vanishes
+  const v1::Job running = WaitUntil(id, [](const v1::Job& j) {
+    return j.state() == v1::JOB_STATE_RUNNING && j.progress() >= 0.02;
+  });
+  ASSERT_EQ(running.state(), v1::JOB_STATE_RUNNING);
+  (*cycler)->Kill9();  // the cycler dies and does not come back
 
   const v1::Job done = WaitUntil(id, Ended);
   EXPECT_EQ(done.state(), v1::JOB_STATE_LOST) << done.message();
   EXPECT_NE(done.message().find("data is kept"), std::string::npos) << done.message();
-  ExpectContiguous(Measurements(id), 1, 6, "the lost cell's cycles");
+  // Every acknowledged cycle is kept, gap-free from cycle 1.
+  const std::vector<v1::Measurement> kept = Measurements(id);
+  ASSERT_FALSE(kept.empty());
+  ExpectContiguous(kept, 1, kept.back().seq(), "the lost cell's measurements");
+  EXPECT_EQ(done.measurement_count(), kept.size());
 }
 
 TEST_F(WorkerFailureTest, Kill9OfIonloopdWhileEightWorkersStreamLosesAndDoublesNothing) {

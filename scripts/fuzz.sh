@@ -20,7 +20,7 @@ BUILD_DIR="${IONLOOP_FUZZ_BUILD_DIR:-build-fuzz}"
 JOBS="${IONLOOP_JOBS:-2}"
 DATA="${IONLOOP_SHARED_DATA_DIR:-../shared/data}"
 ALL_TARGETS=(fuzz_arbin_csv fuzz_maccor_text fuzz_novonix_csv fuzz_biologic_text
-             fuzz_biologic_mpr fuzz_neware_csv fuzz_detect)
+             fuzz_biologic_mpr fuzz_neware_csv fuzz_neware_ndax fuzz_detect)
 TARGETS=("${@:-${ALL_TARGETS[@]}}")
 
 CXX_CLANG=""
@@ -86,8 +86,22 @@ while pos < len(d):
 open(sys.argv[2], 'wb').write(out)
 EOF
 fi
+# .ndax: a small archive re-zipped from the fixture's first pages of each .ndc table.
+if [ -f "$C/20260302_IFE_BTS85_2_9_8_1.ndax" ] && command -v python3 >/dev/null 2>&1; then
+  python3 - "$C/20260302_IFE_BTS85_2_9_8_1.ndax" \
+    "$work/corpus/fuzz_neware_ndax/small.ndax" <<'EOF'
+import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+keep = {'VersionInfo.xml': None, 'data.ndc': 6 * 4096, 'data_runInfo.ndc': 2 * 4096,
+        'data_step.ndc': None}
+with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as out:
+    for name, size in keep.items():
+        data = src.read(name)
+        out.writestr(name, data if size is None else data[:size])
+EOF
+fi
 for t in fuzz_arbin_csv fuzz_maccor_text fuzz_novonix_csv fuzz_biologic_text \
-         fuzz_biologic_mpr fuzz_neware_csv; do
+         fuzz_biologic_mpr fuzz_neware_csv fuzz_neware_ndax; do
   cp "$work/corpus/$t"/* "$work/corpus/fuzz_detect/" 2>/dev/null || true
 done
 [ -f "$C/20160805_test001_45_cc_01.res" ] && head -c 4096 "$C/20160805_test001_45_cc_01.res" \

@@ -132,10 +132,7 @@ absl::StatusOr<CyclerFile> ParseCyclerFile(absl::string_view contents, absl::str
                 "`mdb-export ", base, " Channel_Normal_Table > data.csv` from mdbtools) "
                 "and import the CSV"));
     case CyclerFormat::kNewareNdax:
-      return absl::UnimplementedError(absl::StrCat(
-          base, " is a Neware .ndax archive (zipped binary .ndc tables), which ionloop does "
-                "not read yet: export it to CSV from Neware BTS (Data Analysis → Export, "
-                "\"record\" layer) and import the CSV"));
+      return internal::ParseNewareNdax(contents, name);
     case CyclerFormat::kNewareNda:
       return absl::UnimplementedError(absl::StrCat(
           base, " is a Neware .nda binary file, which ionloop does not read: export it to "
@@ -150,7 +147,7 @@ absl::StatusOr<CyclerFile> ParseCyclerFile(absl::string_view contents, absl::str
       base, ": cannot tell the cycler format from its content (first line ",
       internal::QuoteForMessage(first),
       "); known: Arbin CSV, Maccor text, Novonix CSV, BioLogic .mpt/.mpr/text export, "
-      "Neware CSV"));
+      "Neware CSV/.ndax"));
 }
 
 namespace {

@@ -2,9 +2,9 @@
 //
 // Formats (detected by content, the file name only breaks ties): Arbin CSV, Maccor text,
 // Novonix CSV, BioLogic text (.mpt, or a ';'/tab separated export) and BioLogic .mpr
-// binary, Neware CSV. Arbin .res (an Access database), Neware .ndax (a zip of binary .ndc
-// tables) and the old Neware .nda are detected and refused with UNIMPLEMENTED and a
-// message saying how to export them. docs/cycler-files.md lists, per format, which column
+// binary, Neware CSV, Neware .ndax (a zip of binary .ndc tables; ndc version 17, BTS 8).
+// Arbin .res (an Access database) and the old Neware .nda are detected and refused with
+// UNIMPLEMENTED and a message saying how to export them. docs/cycler-files.md lists, per format, which column
 // maps to which field and the unit conversions.
 //
 // Plain structs only: this library knows nothing of protobuf, gRPC or SQLite. Adapters
@@ -43,7 +43,7 @@ enum class CyclerFormat {
   kBiologicText,
   kBiologicMpr,
   kNewareCsv,
-  kNewareNdax,  // zip of binary .ndc tables: detected, not read
+  kNewareNdax,  // zip of binary .ndc tables (ndc version 17, BTS 8)
   kNewareNda,   // older Neware binary: detected, not read
 };
 

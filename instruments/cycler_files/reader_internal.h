@@ -177,6 +177,8 @@ absl::StatusOr<CyclerFile> ParseNovonixCsv(absl::string_view data, absl::string_
 absl::StatusOr<CyclerFile> ParseBiologicText(absl::string_view data, absl::string_view name);
 absl::StatusOr<CyclerFile> ParseBiologicMpr(absl::string_view data, absl::string_view name);
 absl::StatusOr<CyclerFile> ParseNewareCsv(absl::string_view data, absl::string_view name);
+// A Neware .ndax archive (zip of .ndc tables; ndc version 17).
+absl::StatusOr<CyclerFile> ParseNewareNdax(absl::string_view data, absl::string_view name);
 
 // Key/value pairs of an Arbin *_Metadata.csv (header row + one value row).
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseArbinMetadata(

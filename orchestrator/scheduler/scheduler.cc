@@ -459,16 +459,24 @@ void Scheduler::Dispatch() {
       }
     }
   }
-  // Reading the queue costs; skip it when nothing could come of it. (Retry backoffs
-  // expire with free channels present, so they are seen here too.)
+  // Reading the queue costs; skip it when nothing could come of it. Only jobs of kinds
+  // a free channel serves can be assigned, so only those are read for assignment (jobs
+  // no free worker can take never crowd them out of the window); the whole queue is
+  // read only when jobs or capabilities changed, to say why a job waits.
   if (worker_ids.empty() && !queue_changed) return;
-  absl::StatusOr<std::vector<JobRecord>> queue = jobs_->store()->ListSchedulableJobs(
-      config_.queue_window);
+  std::vector<v1::JobKind> free_kinds;
+  for (const v1::Capabilities& c : capabilities) {
+    if (std::find(free_kinds.begin(), free_kinds.end(), c.kind()) == free_kinds.end()) {
+      free_kinds.push_back(c.kind());
+    }
+  }
+  absl::StatusOr<std::vector<JobRecord>> queue =
+      free_kinds.empty() ? std::vector<JobRecord>()
+                         : jobs_->store()->ListSchedulableJobs(config_.queue_window, free_kinds);
   if (!queue.ok()) {
     spdlog::error("scheduler: cannot read the queue: {}", queue.status().ToString());
     return;
   }
-  if (queue->empty()) return;
 
   std::vector<QueuedJob> queued;
   queued.reserve(queue->size());
@@ -519,6 +527,9 @@ void Scheduler::Dispatch() {
 
   // Say why a job waits when no known worker could ever run it (recomputed only
   // when the set of capabilities changed).
+  if (!queue_changed) return;
+  queue = jobs_->store()->ListSchedulableJobs(config_.queue_window);
+  if (!queue.ok()) return;
   absl::flat_hash_set<std::string> just_assigned;
   for (const Assignment& a : assignments) just_assigned.insert(a.job_id);
   std::vector<const v1::Capabilities*> known;

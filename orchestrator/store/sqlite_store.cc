@@ -508,13 +508,23 @@ absl::StatusOr<JobRecord> SqliteStore::GetJobRecord(absl::string_view job_id) {
   return std::move(stored.record);
 }
 
-absl::StatusOr<std::vector<JobRecord>> SqliteStore::ListSchedulableJobs(int limit) {
+absl::StatusOr<std::vector<JobRecord>> SqliteStore::ListSchedulableJobs(
+    int limit, absl::Span<const v1::JobKind> kinds) {
+  std::string kind_filter;
+  if (!kinds.empty()) {
+    kind_filter = absl::StrCat(
+        " AND kind IN (",
+        absl::StrJoin(kinds, ",", [](std::string* out, v1::JobKind k) {
+          absl::StrAppend(out, static_cast<int>(k));
+        }),
+        ")");
+  }
   absl::MutexLock lock(&mu_);
   return ReadRecordsLocked(
       absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE state IN (",
                    static_cast<int>(v1::JOB_STATE_QUEUED), ",",
-                   static_cast<int>(v1::JOB_STATE_RETRYING),
-                   ") ORDER BY priority DESC, id LIMIT ", limit));
+                   static_cast<int>(v1::JOB_STATE_RETRYING), ")", kind_filter,
+                   " ORDER BY priority DESC, id LIMIT ", limit));
 }
 
 absl::StatusOr<std::vector<JobRecord>> SqliteStore::ListHeldJobs() {

@@ -45,7 +45,8 @@ class SqliteStore final : public Store {
   std::vector<absl::StatusOr<JobChange>> UpdateJobs(
       absl::Span<const std::pair<std::string, JobDecision>> updates, absl::Time now) override;
   absl::StatusOr<JobRecord> GetJobRecord(absl::string_view job_id) override;
-  absl::StatusOr<std::vector<JobRecord>> ListSchedulableJobs(int limit) override;
+  absl::StatusOr<std::vector<JobRecord>> ListSchedulableJobs(
+      int limit, absl::Span<const ionloop::v1::JobKind> kinds = {}) override;
   absl::StatusOr<std::vector<JobRecord>> ListHeldJobs() override;
   absl::StatusOr<std::vector<ionloop::v1::JobEvent>> ListJobEvents(absl::string_view job_id,
                                                                    uint64_t after_seq) override;

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "instruments/cycler_files/reader_internal.h"
+#include "zlib.h"
 
 #ifndef IONLOOP_SHARED_DATA_DIR
 #define IONLOOP_SHARED_DATA_DIR ""
@@ -303,6 +306,150 @@ TEST(CyclerFilesSyntheticTest, DetectionIgnoresTheExtension) {
   EXPECT_EQ(DetectFormat("hello\n", "x.csv"), CyclerFormat::kUnknown);
 }
 
+// ---- Neware .ndax -----------------------------------------------------------------------
+
+void PutU16(std::string* s, size_t at, uint16_t v) {
+  (*s)[at] = static_cast<char>(v & 0xff);
+  (*s)[at + 1] = static_cast<char>(v >> 8);
+}
+void PutU32(std::string* s, size_t at, uint32_t v) {
+  PutU16(s, at, static_cast<uint16_t>(v & 0xffff));
+  PutU16(s, at + 2, static_cast<uint16_t>(v >> 16));
+}
+void PutF32(std::string* s, size_t at, float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  PutU32(s, at, bits);
+}
+
+// A zip archive of "stored" (uncompressed) entries.
+std::string StoredZip(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out, cd;
+  for (const auto& [name, data] : entries) {
+    const uint32_t crc = static_cast<uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    std::string local(30, '\0');
+    PutU32(&local, 0, 0x04034b50);
+    PutU32(&local, 14, crc);
+    PutU32(&local, 18, static_cast<uint32_t>(data.size()));
+    PutU32(&local, 22, static_cast<uint32_t>(data.size()));
+    PutU16(&local, 26, static_cast<uint16_t>(name.size()));
+    std::string central(46, '\0');
+    PutU32(&central, 0, 0x02014b50);
+    PutU32(&central, 16, crc);
+    PutU32(&central, 20, static_cast<uint32_t>(data.size()));
+    PutU32(&central, 24, static_cast<uint32_t>(data.size()));
+    PutU16(&central, 28, static_cast<uint16_t>(name.size()));
+    PutU32(&central, 42, static_cast<uint32_t>(out.size()));
+    cd += central + name;
+    out += local + name + data;
+  }
+  std::string eocd(22, '\0');
+  PutU32(&eocd, 0, 0x06054b50);
+  PutU16(&eocd, 8, static_cast<uint16_t>(entries.size()));
+  PutU16(&eocd, 10, static_cast<uint16_t>(entries.size()));
+  PutU32(&eocd, 12, static_cast<uint32_t>(cd.size()));
+  PutU32(&eocd, 16, static_cast<uint32_t>(out.size()));
+  return out + cd + eocd;
+}
+
+// An .ndc table of one page holding `records` (each `stride` bytes).
+std::string NdcTable(uint16_t version, const std::vector<std::string>& records, size_t stride) {
+  std::string t(8192, '\0');
+  PutU16(&t, 2, version);
+  PutU16(&t, 4096 + 2, static_cast<uint16_t>(records.size()));
+  for (size_t i = 0; i < records.size(); ++i) {
+    t.replace(4096 + 132 + i * stride, stride, records[i]);
+  }
+  return t;
+}
+
+// A two-step synthetic ndax (ndc version `version`): rest then a charge, four readings,
+// three runInfo rows.
+std::string SyntheticNdax(uint16_t version) {
+  std::vector<std::string> readings;
+  for (const auto& [v, i] : {std::pair<float, float>{3.0f, 0.0f}, {3.5f, 0.5f}, {3.6f, 0.5f},
+                             {3.7f, 0.5f}}) {
+    std::string r(8, '\0');
+    PutF32(&r, 0, v);
+    PutF32(&r, 4, i);
+    readings.push_back(r);
+  }
+  std::vector<std::string> runs;
+  // step time ms, charge Ah, charge Wh, step sequence, reading index
+  for (const auto& [ms, q, e, step, index] :
+       {std::tuple<int, float, float, int, int>{10000, 0.0f, 0.0f, 1, 1},
+        {0, 0.0f, 0.0f, 2, 2},
+        {3600000, 0.5f, 1.75f, 2, 4}}) {
+    std::string r(100, '\0');
+    PutU32(&r, 0, static_cast<uint32_t>(ms));
+    PutF32(&r, 5, q);
+    PutF32(&r, 13, e);
+    PutU32(&r, 37, static_cast<uint32_t>(step));
+    PutU32(&r, 41, static_cast<uint32_t>(index));
+    runs.push_back(r);
+  }
+  std::vector<std::string> steps;
+  for (int k = 1; k <= 2; ++k) {
+    std::string r(100, '\0');
+    PutU32(&r, 4, static_cast<uint32_t>(k));
+    steps.push_back(r);
+  }
+  return StoredZip({{"VersionInfo.xml", "<config SvrVer=\"BTSServer 8\" />"},
+                    {"data.ndc", NdcTable(version, readings, 8)},
+                    {"data_runInfo.ndc", NdcTable(version, runs, 100)},
+                    {"data_step.ndc", NdcTable(version, steps, 100)}});
+}
+
+TEST(CyclerFilesNdaxTest, SyntheticArchive) {
+  const std::string ndax = SyntheticNdax(17);
+  EXPECT_EQ(DetectFormat(ndax, "x"), CyclerFormat::kNewareNdax);
+  absl::StatusOr<CyclerFile> f = ParseCyclerFile(ndax, "s.ndax");
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_THAT(f->samples, SizeIs(3));
+  ASSERT_THAT(f->cycles, SizeIs(1));
+  EXPECT_EQ(f->cycles[0].cycle_index, 1);
+  EXPECT_DOUBLE_EQ(f->cycles[0].charge_capacity_ah, 0.5);
+  EXPECT_DOUBLE_EQ(f->cycles[0].charge_energy_wh, 1.75);
+  EXPECT_DOUBLE_EQ(f->samples[2].test_time_s, 10 + 3600);  // step 1 lasted 10 s
+  EXPECT_EQ(f->samples[2].step, 2);
+  EXPECT_EQ(f->samples[2].line, 4u);
+  EXPECT_FLOAT_EQ(f->samples[2].voltage_v, 3.7f);
+  EXPECT_FLOAT_EQ(f->samples[2].current_a, 0.5f);
+  ASSERT_THAT(f->warnings, SizeIs(1));  // reading 3 has no runInfo row
+}
+
+TEST(CyclerFilesNdaxTest, UnknownVersionAndDamagedArchives) {
+  absl::StatusOr<CyclerFile> f = ParseCyclerFile(SyntheticNdax(14), "s.ndax");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(f.status().message(), HasSubstr("ndc version 14"));
+
+  const std::string good = SyntheticNdax(17);
+  f = ParseCyclerFile(good.substr(0, good.size() - 10), "s.ndax", CyclerFormat::kNewareNdax);
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(f.status().message(), HasSubstr("no end-of-central-directory record"));
+
+  std::string bad = good;
+  const size_t at = bad.find("data_runInfo.ndc");  // its local header; the table follows
+  bad[at + 16 + 4096 + 132 + 41] = 9;               // runInfo row 1 names reading 9
+  f = ParseCyclerFile(bad, "s.ndax");
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(f.status().message(), HasSubstr("CRC-32 mismatch"));
+
+  // An entry that declares a huge size is refused before anything is allocated.
+  bad = good;
+  const size_t cd = bad.rfind("data.ndc") - 46;
+  PutU32(&bad, cd + 24, 0xfffffff0u);
+  f = ParseCyclerFile(bad, "s.ndax");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kResourceExhausted);
+
+  f = ParseCyclerFile(StoredZip({{"TestInfo.xml", "<x/>"}}), "s.ndax");
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(f.status().message(), HasSubstr("has no data.ndc"));
+}
+
 // ---- the real exports -------------------------------------------------------------------
 
 class CyclerFixturesTest : public ::testing::Test {
@@ -479,16 +626,66 @@ TEST_F(CyclerFixturesTest, BiologicMpr) {
   EXPECT_NEAR(f.samples[0].voltage_v, 0.1235, 1e-4);
 }
 
+// Neware .ndax (BTS 8, ndc version 17): one cycle (step.ndc cycle 0 throughout) of rest,
+// CC and CV charge steps; no discharge. Checked independently with /usr/bin/python3:
+// zipfile.ZipFile(...).read("data_runInfo.ndc"), 4096-byte pages after a 4096-byte header,
+// uint16 record count at page+2, 100-byte records from page+132; struct '<i' @0 (step ms),
+// '<4f' @5 (charge/discharge Ah, Wh), '<i' @37 (step), '<i' @41 (data.ndc index). The sum
+// over steps of each step's last value: charge 1.41873008677 Ah, 6.14429892888 Wh; the
+// step times sum to 252896 s. 4374 runInfo rows; data.ndc holds 252951 readings ('<ff'
+// volts, amps; reading 3603 = 0.39186084270477295 V, 0.05985574796795845 A).
+TEST_F(CyclerFixturesTest, NewareNdax) {
+  const std::string rel = "cellpy_fixtures/20260302_IFE_BTS85_2_9_8_1.ndax";
+  const CyclerFile f = Read(rel, CyclerFormat::kNewareNdax);
+  ASSERT_THAT(f.samples, SizeIs(4374));
+  ASSERT_THAT(f.cycles, SizeIs(1));
+  EXPECT_EQ(f.cycles[0].cycle_index, 1);
+  EXPECT_NEAR(f.cycles[0].charge_capacity_ah, 1.41873008677, 1e-9);
+  EXPECT_NEAR(f.cycles[0].charge_energy_wh, 6.14429892888, 1e-9);
+  EXPECT_EQ(f.cycles[0].discharge_capacity_ah, 0);
+  EXPECT_NEAR(f.samples.back().test_time_s, 252896, 1e-6);
+  EXPECT_EQ(f.samples.back().line, 252901u);
+  EXPECT_NEAR(f.samples.back().voltage_v, 4.748419284820557, 1e-12);
+  bool found = false;
+  for (const Sample& s : f.samples) {
+    if (s.line != 3603) continue;
+    found = true;
+    EXPECT_NEAR(s.voltage_v, 0.39186084270477295, 1e-12);
+    EXPECT_NEAR(s.current_a, 0.05985574796795845, 1e-12);
+    EXPECT_EQ(s.step, 2);
+    EXPECT_EQ(s.cycle, 0);
+  }
+  EXPECT_TRUE(found);
+  ASSERT_THAT(f.warnings, SizeIs(1));
+  EXPECT_THAT(f.warnings[0], HasSubstr("other 248577 voltage/current readings"));
+}
+
+TEST_F(CyclerFixturesTest, DamagedNdax) {
+  ScratchDir dir;
+  const std::string ndax = ReadAll(Fixture("cellpy_fixtures/20260302_IFE_BTS85_2_9_8_1.ndax"));
+  absl::StatusOr<CyclerFile> f =
+      ReadCyclerFile(dir.Write("cut.ndax", ndax.substr(0, ndax.size() / 2)));
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(),
+            "cut.ndax: not a readable .ndax (zip): no end-of-central-directory record "
+            "(truncated?)");
+  // One byte of data.ndc's deflate stream flipped (the first "data.ndc" is its local
+  // header; its compressed bytes follow).
+  std::string bad = ndax;
+  const size_t at = bad.find("data.ndc");
+  ASSERT_NE(at, std::string::npos);
+  bad[at + 5000] = static_cast<char>(bad[at + 5000] ^ 0x5a);
+  f = ReadCyclerFile(dir.Write("bad.ndax", bad));
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(f.status().message(), HasSubstr("bad.ndax: not a readable .ndax (zip): data.ndc"));
+}
+
 TEST_F(CyclerFixturesTest, UnsupportedFormatsAreDetectedAndRefused) {
   absl::StatusOr<CyclerFile> f =
       ReadCyclerFile(Fixture("cellpy_fixtures/20160805_test001_45_cc_01.res"));
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(f.status().message(), HasSubstr("Microsoft Access"));
-  f = ReadCyclerFile(Fixture("cellpy_fixtures/20260302_IFE_BTS85_2_9_8_1.ndax"));
-  ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(f.status().message(), HasSubstr("Neware .ndax"));
   f = ReadCyclerFile(Fixture("beep_fixtures/FastCharge_000025_CH8_Metadata.csv"));
   ASSERT_FALSE(f.ok());
   EXPECT_THAT(f.status().message(), HasSubstr("metadata file of an Arbin CSV export"));

@@ -369,6 +369,7 @@ absl::StatusOr<std::vector<std::string>> ListReplayFiles(const std::string& path
       case files::CyclerFormat::kBiologicText:
       case files::CyclerFormat::kBiologicMpr:
       case files::CyclerFormat::kNewareCsv:
+      case files::CyclerFormat::kNewareNdax:
         out.push_back(entry.path().string());
         break;
       default:

@@ -26,6 +26,8 @@ constexpr cf::CyclerFormat kFormat =
     cf::CyclerFormat::kBiologicMpr;
 #elif defined(IONLOOP_FUZZ_FORMAT_neware_csv)
     cf::CyclerFormat::kNewareCsv;
+#elif defined(IONLOOP_FUZZ_FORMAT_neware_ndax)
+    cf::CyclerFormat::kNewareNdax;
 #else
     cf::CyclerFormat::kUnknown;  // through DetectFormat
 #endif

@@ -308,14 +308,18 @@ absl::StatusOr<v1::Job> JobManager::ReleaseJob(const std::string& job_id, const 
   });
 }
 
-absl::Status JobManager::NoteMessage(const std::string& job_id, const std::string& message) {
-  return UpdateAndPublish(job_id,
-                          [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
-                            JobMutation m;
-                            if (record.job.message() != message) m.message = message;
-                            return m;
-                          })
-      .status();
+void JobManager::NoteMessages(
+    absl::Span<const std::pair<std::string, std::string>> job_and_message) {
+  std::vector<std::pair<std::string, JobDecision>> updates;
+  updates.reserve(job_and_message.size());
+  for (const auto& [job_id, message] : job_and_message) {
+    updates.emplace_back(job_id, [&message = message](const JobRecord& record) {
+      JobMutation m;
+      if (record.job.message() != message) m.message = message;
+      return absl::StatusOr<JobMutation>(std::move(m));
+    });
+  }
+  UpdateManyAndPublish(updates);  // a job that moved on meanwhile is simply skipped
 }
 
 absl::StatusOr<int> JobManager::RecordMeasurements(absl::Span<const v1::Measurement> measurements) {

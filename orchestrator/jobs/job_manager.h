@@ -93,8 +93,9 @@ class JobManager {
   // Takes a job away from a worker that went away; see Release.
   absl::StatusOr<ionloop::v1::Job> ReleaseJob(const std::string& job_id, const Release& release);
 
-  // Sets the job's message (no event) when it differs: why it is not scheduled.
-  absl::Status NoteMessage(const std::string& job_id, const std::string& message);
+  // Sets each job's message (no event) where it differs, in one commit: why a job is
+  // not scheduled.
+  void NoteMessages(absl::Span<const std::pair<std::string, std::string>> job_and_message);
 
   // Idempotent on (job_id, attempt, seq); returns how many were new.
   absl::StatusOr<int> RecordMeasurements(absl::Span<const ionloop::v1::Measurement> measurements);

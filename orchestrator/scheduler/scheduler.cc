@@ -549,7 +549,7 @@ void Scheduler::Dispatch() {
       if (!why.empty()) notes.emplace_back(record.job.id(), std::move(why));
     }
   }
-  for (const auto& [job_id, why] : notes) jobs_->NoteMessage(job_id, why).IgnoreError();
+  if (!notes.empty()) jobs_->NoteMessages(notes);
 }
 
 std::vector<v1::WorkerInfo> Scheduler::ListWorkers() const {

@@ -323,7 +323,6 @@ void Scheduler::OnJobEvent(const v1::JobEvent& event, const v1::Job& job) {
       if (session != sessions_.end()) session->second.jobs.erase(job.id());
       holder_of_.erase(holder);
     }
-    unschedulable_checked_.erase(job.id());
     Wake();
   }
 }
@@ -437,14 +436,16 @@ void Scheduler::Dispatch() {
   std::vector<std::string> known_ids;
   std::vector<v1::Capabilities> known_capabilities;
   absl::flat_hash_map<std::string, int> running_per_campaign;
-  uint64_t version = 0;
   bool queue_changed = false;
+  bool recheck_all = false;  // capabilities changed: every waiting job's reason may have
+  int64_t noted_up_to = 0;
   {
     absl::MutexLock lock(&mu_);
-    version = workers_version_;
-    queue_changed = queue_changed_ || version != noted_version_;
+    recheck_all = workers_version_ != noted_version_;
+    queue_changed = queue_changed_ || recheck_all;
     queue_changed_ = false;
-    noted_version_ = version;
+    noted_version_ = workers_version_;
+    noted_up_to = recheck_all ? 0 : noted_up_to_order_;
     for (const auto& [id, session] : sessions_) {
       for (const auto& [job_id, held] : session.jobs) ++running_per_campaign[held.campaign_id];
       if (!session.capabilities_known) continue;
@@ -512,7 +513,6 @@ void Scheduler::Dispatch() {
       held.campaign_id = job.spec().campaign_id();
       held.pinned = IsPinned(job.spec());
       holder_of_[job.id()] = session.worker_id;
-      unschedulable_checked_.erase(job.id());
       if (session.channel == nullptr) continue;  // it left meanwhile: its grace applies
       v1::OrchestratorMessage message;
       v1::Assign* assign = message.mutable_assign();
@@ -525,10 +525,13 @@ void Scheduler::Dispatch() {
     }
   }
 
-  // Say why a job waits when no known worker could ever run it (recomputed only
-  // when the set of capabilities changed).
-  if (!queue_changed) return;
-  queue = jobs_->store()->ListSchedulableJobs(config_.queue_window);
+  // Say why a job waits when no known worker could ever run it: for jobs queued since
+  // the last round, or for all of them when the capabilities changed.
+  // With no worker registered at all there is nothing to say beyond `ionloop workers`
+  // (and no write per submitted job); the first Hello changes the capabilities and
+  // every waiting job is looked at then.
+  if (!queue_changed || known_capabilities.empty()) return;
+  queue = jobs_->store()->ListSchedulableJobs(config_.queue_window, {}, noted_up_to);
   if (!queue.ok()) return;
   absl::flat_hash_set<std::string> just_assigned;
   for (const Assignment& a : assignments) just_assigned.insert(a.job_id);
@@ -538,10 +541,8 @@ void Scheduler::Dispatch() {
   {
     absl::MutexLock lock(&mu_);
     for (const JobRecord& record : *queue) {
+      noted_up_to_order_ = std::max(noted_up_to_order_, record.order);
       if (just_assigned.contains(record.job.id())) continue;
-      auto [it, inserted] = unschedulable_checked_.try_emplace(record.job.id(), version);
-      if (!inserted && it->second == version) continue;
-      it->second = version;
       std::string why = WhyUnschedulable(record.job.spec(), known, known_ids);
       if (why.empty() && record.job.message().rfind("no registered worker", 0) == 0) {
         why = "queued";  // it was unschedulable; a capable worker is known now

@@ -131,11 +131,11 @@ class Scheduler {
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
   // Job id → its holder, for cancel forwarding.
   absl::flat_hash_map<std::string, std::string> holder_of_ ABSL_GUARDED_BY(mu_);
-  // Bumped whenever the set of known capabilities changes: unschedulable reasons are
-  // recomputed only then.
+  // Bumped whenever the set of known capabilities changes: every waiting job's reason
+  // is recomputed then; otherwise only jobs queued after `noted_up_to_order_`.
   uint64_t workers_version_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, uint64_t> unschedulable_checked_ ABSL_GUARDED_BY(mu_);
   uint64_t noted_version_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t noted_up_to_order_ ABSL_GUARDED_BY(mu_) = 0;
   bool queue_changed_ ABSL_GUARDED_BY(mu_) = true;  // a job was queued since the last round
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -509,10 +509,10 @@ absl::StatusOr<JobRecord> SqliteStore::GetJobRecord(absl::string_view job_id) {
 }
 
 absl::StatusOr<std::vector<JobRecord>> SqliteStore::ListSchedulableJobs(
-    int limit, absl::Span<const v1::JobKind> kinds) {
-  std::string kind_filter;
+    int limit, absl::Span<const v1::JobKind> kinds, int64_t after_order) {
+  std::string kind_filter = after_order > 0 ? absl::StrCat(" AND id > ", after_order) : "";
   if (!kinds.empty()) {
-    kind_filter = absl::StrCat(
+    absl::StrAppend(&kind_filter,
         " AND kind IN (",
         absl::StrJoin(kinds, ",", [](std::string* out, v1::JobKind k) {
           absl::StrAppend(out, static_cast<int>(k));

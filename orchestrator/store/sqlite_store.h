@@ -46,7 +46,8 @@ class SqliteStore final : public Store {
       absl::Span<const std::pair<std::string, JobDecision>> updates, absl::Time now) override;
   absl::StatusOr<JobRecord> GetJobRecord(absl::string_view job_id) override;
   absl::StatusOr<std::vector<JobRecord>> ListSchedulableJobs(
-      int limit, absl::Span<const ionloop::v1::JobKind> kinds = {}) override;
+      int limit, absl::Span<const ionloop::v1::JobKind> kinds = {},
+      int64_t after_order = 0) override;
   absl::StatusOr<std::vector<JobRecord>> ListHeldJobs() override;
   absl::StatusOr<std::vector<ionloop::v1::JobEvent>> ListJobEvents(absl::string_view job_id,
                                                                    uint64_t after_seq) override;

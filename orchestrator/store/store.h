@@ -133,10 +133,10 @@ class Store {
 
   virtual absl::StatusOr<JobRecord> GetJobRecord(absl::string_view job_id) = 0;
 
-  // QUEUED and RETRYING jobs of `kinds` (empty: every kind), highest priority first,
-  // then oldest first.
+  // QUEUED and RETRYING jobs of `kinds` (empty: every kind) submitted after
+  // `after_order`, highest priority first, then oldest first.
   virtual absl::StatusOr<std::vector<JobRecord>> ListSchedulableJobs(
-      int limit, absl::Span<const ionloop::v1::JobKind> kinds = {}) = 0;
+      int limit, absl::Span<const ionloop::v1::JobKind> kinds = {}, int64_t after_order = 0) = 0;
   // ASSIGNED and RUNNING jobs (held by a worker), oldest first.
   virtual absl::StatusOr<std::vector<JobRecord>> ListHeldJobs() = 0;
 

@@ -189,10 +189,53 @@ std::string AckPayload(const JobKey& key, uint64_t seq) {
   return ack.SerializeAsString();
 }
 
-bool AllZero(const std::string& data, size_t from) {
-  return std::all_of(data.begin() + static_cast<std::ptrdiff_t>(from), data.end(),
-                     [](char c) { return c == 0; });
-}
+// Reads a file through one reusable window (a spool can be tens of MiB; one buffer of
+// its size costs more in page faults than the replay itself).
+class WindowReader {
+ public:
+  WindowReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  uint64_t size() const { return size_; }
+  // Bytes [offset, offset + n) of the file, valid until the next call; nullptr when
+  // they are not all there (past the end, or a read error).
+  const char* Get(uint64_t offset, size_t n) {
+    if (offset > size_ || n > size_ - offset) return nullptr;
+    if (offset < start_ || offset + n > start_ + filled_) {
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(std::max<size_t>(n, kWindowBytes), size_ - offset));
+      if (window_.size() < want) window_.resize(want);
+      size_t done = 0;
+      while (done < want) {
+        const ssize_t got = ::pread(fd_, window_.data() + done, want - done,
+                                    static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        done += static_cast<size_t>(got);
+      }
+      start_ = offset;
+      filled_ = done;
+      if (done < n) return nullptr;
+    }
+    return window_.data() + (offset - start_);
+  }
+  // Whether every byte from `offset` to the end is zero (a zero-filled torn tail).
+  bool ZeroFrom(uint64_t offset) {
+    while (offset < size_) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kWindowBytes, size_ - offset));
+      const char* p = Get(offset, n);
+      if (p == nullptr || !std::all_of(p, p + n, [](char c) { return c == 0; })) return false;
+      offset += n;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr size_t kWindowBytes = 4u << 20;
+  const int fd_;
+  const uint64_t size_;
+  std::string window_;
+  uint64_t start_ = 0;
+  size_t filled_ = 0;
+};
 
 // What replay needs of an UPDATE or RESULT without parsing its measurements: the
 // attempt, the seq, the last measurement (the one with the highest seq, as the runtime
@@ -335,87 +378,85 @@ Spool::~Spool() {
 }
 
 absl::StatusOr<uint64_t> Spool::Load() {
-  std::string data;
-  {
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return 0;  // a new spool
-      return absl::DataLossError(absl::StrCat("spool ", path_, ": open failed: ", ErrnoText()));
-    }
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      return absl::DataLossError(absl::StrCat("spool ", path_, ": stat failed: ", ErrnoText()));
-    }
-    data.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < data.size()) {
-      const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    data.resize(done);
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return 0;  // a new spool
+    return absl::DataLossError(absl::StrCat("spool ", path_, ": open failed: ", ErrnoText()));
   }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return absl::DataLossError(absl::StrCat("spool ", path_, ": stat failed: ", ErrnoText()));
+  }
+  WindowReader file(fd, static_cast<uint64_t>(st.st_size));
+  absl::StatusOr<uint64_t> good = Replay(file);
+  ::close(fd);
+  return good;
+}
+
+absl::StatusOr<uint64_t> Spool::Replay(WindowReader& file) {
   absl::MutexLock lock(&mu_);
-  replay_ = &data;
-  if (data.size() < kMagicBytes) {
-    if (data.compare(0, data.size(), kMagic, data.size()) == 0) {
-      stats_.torn_bytes_dropped = data.size();
+  const uint64_t size = file.size();
+  if (size < kMagicBytes) {
+    const char* head = file.Get(0, static_cast<size_t>(size));
+    if (head != nullptr && std::memcmp(head, kMagic, static_cast<size_t>(size)) == 0) {
+      stats_.torn_bytes_dropped = size;
       return 0;
     }
     return absl::DataLossError(absl::StrCat(path_, " is not an ionloop worker spool (bad header)"));
   }
-  if (data.compare(0, kMagicBytes, kMagic, kMagicBytes) != 0) {
+  const char* head = file.Get(0, kMagicBytes);
+  if (head == nullptr || std::memcmp(head, kMagic, kMagicBytes) != 0) {
     return absl::DataLossError(absl::StrCat(path_, " is not an ionloop worker spool (bad header)"));
   }
-  size_t off = kMagicBytes;
-  auto damaged = [&](size_t at, const std::string& what) {
+  uint64_t off = kMagicBytes;
+  auto damaged = [&](uint64_t at, const std::string& what) {
     return absl::DataLossError(absl::StrCat(
         "spool ", path_, ": record at byte ", at, " ", what,
         " (the file is damaged, not just cut short). Move the directory aside to start "
         "without it; its unacknowledged updates are then lost."));
   };
-  while (off < data.size()) {
-    const size_t remaining = data.size() - off;
+  while (off < size) {
+    const uint64_t remaining = size - off;
     if (remaining < kFrameHeaderBytes) break;  // torn header
-    const uint32_t body_len = GetU32(data.data() + off);
-    const uint32_t crc = GetU32(data.data() + off + 4);
+    const char* header = file.Get(off, kFrameHeaderBytes);
+    if (header == nullptr) break;
+    const uint32_t body_len = GetU32(header);
+    const uint32_t crc = GetU32(header + 4);
     if (body_len == 0 || body_len > kMaxBodyBytes) {
-      if (AllZero(data, off)) break;  // a zero-filled torn tail
+      if (file.ZeroFrom(off)) break;  // a zero-filled torn tail
       if (kFrameHeaderBytes + static_cast<uint64_t>(body_len) >= remaining) break;
       return damaged(off, absl::StrCat("has an impossible length ", body_len));
     }
     if (kFrameHeaderBytes + static_cast<uint64_t>(body_len) > remaining) break;  // torn body
-    const char* body = data.data() + off + kFrameHeaderBytes;
-    const size_t frame_bytes = kFrameHeaderBytes + body_len;
+    const uint64_t frame_bytes = kFrameHeaderBytes + body_len;
+    const char* body = file.Get(off + kFrameHeaderBytes, body_len);
+    if (body == nullptr) break;
     if (Crc32(body, body_len) != crc) {
-      if (frame_bytes == remaining || AllZero(data, off)) break;  // the torn last record
+      if (frame_bytes == remaining || file.ZeroFrom(off)) break;  // the torn last record
       return damaged(off, "fails its CRC check");
     }
-    absl::Status applied =
-        ApplyRecord(static_cast<uint8_t>(body[0]), body + 1, body_len - 1, frame_bytes);
-    if (!applied.ok()) {
-      replay_ = nullptr;
-      return damaged(off, std::string(applied.message()));
-    }
+    absl::Status applied = ApplyRecord(static_cast<uint8_t>(body[0]), body + 1, body_len - 1,
+                                       off + kFrameHeaderBytes + 1, frame_bytes);
+    if (!applied.ok()) return damaged(off, std::string(applied.message()));
     off += frame_bytes;
   }
-  replay_ = nullptr;
-  stats_.torn_bytes_dropped = data.size() - off;
+  stats_.torn_bytes_dropped = size - off;
   // Only the records still unacknowledged are parsed in full (to be resent).
   for (auto& [lsn, entry] : by_lsn_) {
     auto raw = replay_payloads_.find(lsn);
     if (raw == replay_payloads_.end()) continue;
+    const uint64_t at = raw->second.first;
+    const size_t bytes = raw->second.second;
+    const char* payload = file.Get(at, bytes);
     auto message = std::make_shared<v1::WorkerMessage>();
-    const char* payload = data.data() + raw->second.first;
-    const int size = static_cast<int>(raw->second.second);
-    const bool parsed = entry.is_result ? message->mutable_result()->ParseFromArray(payload, size)
-                                        : message->mutable_update()->ParseFromArray(payload, size);
+    const int n = static_cast<int>(bytes);
+    const bool parsed =
+        payload != nullptr && (entry.is_result ? message->mutable_result()->ParseFromArray(payload, n)
+                                               : message->mutable_update()->ParseFromArray(payload, n));
     if (!parsed) {
       replay_payloads_.clear();
-      return damaged(raw->second.first, "holds an unreadable report");
+      return damaged(at, "holds an unreadable report");
     }
     entry.message = std::move(message);
   }
@@ -429,11 +470,11 @@ absl::StatusOr<uint64_t> Spool::Load() {
     }
   }
   durable_lsn_ = last_lsn_;
-  return static_cast<uint64_t>(off);
+  return off;
 }
 
 absl::Status Spool::ApplyRecord(uint8_t type, const char* payload, size_t size,
-                                uint64_t frame_bytes) {
+                                uint64_t payload_offset, uint64_t frame_bytes) {
   switch (type) {
     case kAssign: {
       v1::Assign assign;
@@ -496,7 +537,7 @@ absl::Status Spool::ApplyRecord(uint8_t type, const char* payload, size_t size,
         unacked_bytes_ += frame_bytes;
         // Parsed in full at the end of the replay if it is still unacknowledged then.
         by_lsn_[lsn] = Entry{key, h.seq, type == kResult, frame_bytes, nullptr};
-        replay_payloads_[lsn] = {static_cast<size_t>(payload - replay_->data()), size};
+        replay_payloads_[lsn] = {payload_offset, size};
       }
       return absl::OkStatus();
     }

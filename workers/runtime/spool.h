@@ -50,6 +50,8 @@
 
 namespace ionloop::worker {
 
+class WindowReader;  // spool.cc
+
 // One attempt of one job.
 struct JobKey {
   std::string job_id;
@@ -173,8 +175,10 @@ class Spool {
   Spool(std::string dir, SpoolOptions options);
   // Replays spool.log; returns the length of its good prefix (0: no file yet).
   absl::StatusOr<uint64_t> Load() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<uint64_t> Replay(WindowReader& file) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status ApplyRecord(uint8_t type, const char* payload, size_t size,
-                           uint64_t frame_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                           uint64_t payload_offset, uint64_t frame_bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void QueueFrame(uint8_t type, const std::string& payload, bool needs_sync)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseUpTo(JobEntry& job, uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -209,9 +213,8 @@ class Spool {
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::function<void()> listener_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<std::thread> syncer_;
-  // During Load only: the file's bytes, and where each unacked report's payload is.
-  const std::string* replay_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::map<uint64_t, std::pair<size_t, size_t>> replay_payloads_ ABSL_GUARDED_BY(mu_);
+  // During Load only: where each unacked report's payload is in the file.
+  std::map<uint64_t, std::pair<uint64_t, size_t>> replay_payloads_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ionloop::worker

@@ -1082,9 +1082,13 @@ absl::StatusOr<std::unique_ptr<WorkerRuntime>> WorkerRuntime::Create(WorkerOptio
                                                                      const Clock* clock) {
   absl::Status valid = ValidateWorkerOptions(options);
   if (!valid.ok()) return valid;
+  const absl::Time opening = absl::Now();
   absl::StatusOr<std::unique_ptr<Spool>> spool =
       Spool::Open(options.spool_dir, options.worker_id, options.spool);
   if (!spool.ok()) return spool.status();
+  spdlog::info("spool {}: {} bytes, {} unacknowledged record(s), replayed in {} ms",
+               (*spool)->path(), (*spool)->stats().file_bytes, (*spool)->unacked_records(),
+               Millis(absl::Now() - opening));
   if ((*spool)->stats().torn_bytes_dropped > 0) {
     spdlog::warn("spool {}: dropped a torn last record ({} bytes) left by a crash",
                  (*spool)->path(), (*spool)->stats().torn_bytes_dropped);

@@ -189,54 +189,6 @@ std::string AckPayload(const JobKey& key, uint64_t seq) {
   return ack.SerializeAsString();
 }
 
-// Reads a file through one reusable window (a spool can be tens of MiB; one buffer of
-// its size costs more in page faults than the replay itself).
-class WindowReader {
- public:
-  WindowReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
-  uint64_t size() const { return size_; }
-  // Bytes [offset, offset + n) of the file, valid until the next call; nullptr when
-  // they are not all there (past the end, or a read error).
-  const char* Get(uint64_t offset, size_t n) {
-    if (offset > size_ || n > size_ - offset) return nullptr;
-    if (offset < start_ || offset + n > start_ + filled_) {
-      const size_t want = static_cast<size_t>(
-          std::min<uint64_t>(std::max<size_t>(n, kWindowBytes), size_ - offset));
-      if (window_.size() < want) window_.resize(want);
-      size_t done = 0;
-      while (done < want) {
-        const ssize_t got = ::pread(fd_, window_.data() + done, want - done,
-                                    static_cast<off_t>(offset + done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        done += static_cast<size_t>(got);
-      }
-      start_ = offset;
-      filled_ = done;
-      if (done < n) return nullptr;
-    }
-    return window_.data() + (offset - start_);
-  }
-  // Whether every byte from `offset` to the end is zero (a zero-filled torn tail).
-  bool ZeroFrom(uint64_t offset) {
-    while (offset < size_) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kWindowBytes, size_ - offset));
-      const char* p = Get(offset, n);
-      if (p == nullptr || !std::all_of(p, p + n, [](char c) { return c == 0; })) return false;
-      offset += n;
-    }
-    return true;
-  }
-
- private:
-  static constexpr size_t kWindowBytes = 4u << 20;
-  const int fd_;
-  const uint64_t size_;
-  std::string window_;
-  uint64_t start_ = 0;
-  size_t filled_ = 0;
-};
-
 // What replay needs of an UPDATE or RESULT without parsing its measurements: the
 // attempt, the seq, the last measurement (the one with the highest seq, as the runtime
 // numbers them in order) and the checkpoint. JobUpdate and JobResult share fields 1-3.
@@ -285,6 +237,54 @@ bool ScanReport(const char* data, size_t size, bool is_update, ReportHeader* h) 
 }
 
 }  // namespace
+
+// Reads a file through one reusable window (a spool can be tens of MiB; one buffer of
+// its size costs more in page faults than the replay itself).
+class WindowReader {
+ public:
+  WindowReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  uint64_t size() const { return size_; }
+  // Bytes [offset, offset + n) of the file, valid until the next call; nullptr when
+  // they are not all there (past the end, or a read error).
+  const char* Get(uint64_t offset, size_t n) {
+    if (offset > size_ || n > size_ - offset) return nullptr;
+    if (offset < start_ || offset + n > start_ + filled_) {
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(std::max<size_t>(n, kWindowBytes), size_ - offset));
+      if (window_.size() < want) window_.resize(want);
+      size_t done = 0;
+      while (done < want) {
+        const ssize_t got = ::pread(fd_, window_.data() + done, want - done,
+                                    static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        done += static_cast<size_t>(got);
+      }
+      start_ = offset;
+      filled_ = done;
+      if (done < n) return nullptr;
+    }
+    return window_.data() + (offset - start_);
+  }
+  // Whether every byte from `offset` to the end is zero (a zero-filled torn tail).
+  bool ZeroFrom(uint64_t offset) {
+    while (offset < size_) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kWindowBytes, size_ - offset));
+      const char* p = Get(offset, n);
+      if (p == nullptr || !std::all_of(p, p + n, [](char c) { return c == 0; })) return false;
+      offset += n;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr size_t kWindowBytes = 4u << 20;
+  const int fd_;
+  const uint64_t size_;
+  std::string window_;
+  uint64_t start_ = 0;
+  size_t filled_ = 0;
+};
 
 std::string JobKey::ToString() const { return absl::StrCat(job_id, "/", attempt); }
 

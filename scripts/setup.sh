@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
-  libabsl-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
+  libabsl-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libboost-dev
   libtorch-dev
 )

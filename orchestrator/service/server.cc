@@ -106,6 +106,8 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // A worker's update may carry a 4 MiB checkpoint besides its measurements.
+  builder.SetMaxReceiveMessageSize(16 << 20);
   int port = 0;
   if (!config.listen_address.empty()) {
     builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &port);

@@ -58,7 +58,7 @@ struct WorkerOptions {
   // updates, spooled but not acknowledged (pipelining window; bounds memory to about
   // channels × max_unacked_bytes_per_job).
   size_t max_unacked_updates_per_job = 64;
-  uint64_t max_unacked_bytes_per_job = 16u << 20;
+  uint64_t max_unacked_bytes_per_job = 8u << 20;
 };
 
 // Returns INVALID_ARGUMENT naming the field when an option is out of range.

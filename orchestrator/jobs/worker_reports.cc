@@ -47,7 +47,9 @@ absl::Status CheckHolder(const std::string& worker_id, absl::string_view job_id,
                                                       "; it takes no more reports"));
   }
   if (seq != current.update_seq + 1) {
-    return absl::FailedPreconditionError(absl::StrCat(job_id, " attempt ", attempt,
+    // ABORTED, not FAILED_PRECONDITION: the job is still the worker's; it resends from
+    // the expected seq.
+    return absl::AbortedError(absl::StrCat(job_id, " attempt ", attempt,
                                                       ": out of order: expected seq ",
                                                       current.update_seq + 1, ", got ", seq));
   }

@@ -25,7 +25,8 @@ struct ReportDecision {
 };
 
 // `update` from `worker_id` against the job as stored. FAILED_PRECONDITION when the
-// worker does not hold that attempt, the job has finished, or seq leaves a gap.
+// worker does not hold that attempt or the job has finished; ABORTED when seq leaves a
+// gap (resend from the expected seq).
 absl::StatusOr<ReportDecision> DecideUpdate(const std::string& worker_id,
                                             const ionloop::v1::JobUpdate& update,
                                             const JobRecord& current);

@@ -305,7 +305,7 @@ std::vector<v1::OrchestratorMessage> FakeOrchestrator::Handle(Stream* stream,
   if (seq <= a.committed) {
     ++a.resends;
   } else if (seq != a.committed + 1 || a.result.has_value()) {
-    refuse(9, absl::StrCat(job_id, " attempt ", n, ": out of order: expected seq ",
+    refuse(10, absl::StrCat(job_id, " attempt ", n, ": out of order: expected seq ",
                            a.committed + 1, ", got ", seq));
     return out;
   } else {

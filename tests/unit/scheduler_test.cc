@@ -205,7 +205,7 @@ TEST_F(SchedulerTest, UpdatesAreAppliedInOrderExactlyOnce) {
   // A gap is refused, nothing stored.
   v1::OrchestratorMessage gap = scheduler_->HandleUpdate("w1", Update(assign, 3, 3));
   ASSERT_TRUE(gap.has_error());
-  EXPECT_EQ(gap.error().code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(gap.error().code(), static_cast<int>(absl::StatusCode::kAborted));
   EXPECT_THAT(gap.error().message(), HasSubstr("expected seq 2"));
   EXPECT_EQ(Get(assign.job_id()).measurement_count(), 3u);
   ASSERT_TRUE(scheduler_->HandleUpdate("w1", Update(assign, 2, 3)).has_ack());

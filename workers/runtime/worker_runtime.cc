@@ -994,14 +994,13 @@ void WorkerRuntime::Impl::HandleProtocolError(Session& current,
   // the seq it re-attaches. The reports pipelined behind this one are refused as out of
   // order meanwhile; those refusals are ignored.
   const absl::StatusCode code = static_cast<absl::StatusCode>(error.code());
+  // ABORTED is the orchestrator's "out of order" (a gap in the numbering).
   const bool transient = code == absl::StatusCode::kUnavailable ||
                          code == absl::StatusCode::kResourceExhausted ||
                          code == absl::StatusCode::kInternal ||
                          code == absl::StatusCode::kAborted ||
                          code == absl::StatusCode::kDeadlineExceeded;
-  const bool out_of_order = code == absl::StatusCode::kFailedPrecondition &&
-                            absl::StrContains(error.message(), "out of order");
-  if (transient || out_of_order) {
+  if (transient) {
     current.resyncing = true;
     spdlog::warn("{}: records kept; reconnecting to resend them", key.ToString());
     current.context->TryCancel();

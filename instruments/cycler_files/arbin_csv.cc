@@ -20,12 +20,7 @@ absl::StatusOr<CyclerFile> ParseArbinCsv(absl::string_view data, absl::string_vi
 
   LineReader lines(data);
   Line line;
-  if (!lines.Next(&line)) return absl::InvalidArgumentError(absl::StrCat(base, ": empty file"));
-  Header header;
-  header.line = line.number;
-  std::vector<absl::string_view> fields;
-  SplitFields(line.text, ',', &fields);
-  for (const absl::string_view f : fields) header.names.emplace_back(Trim(f));
+  ASSIGN_OR_RETURN(const Header header, ReadHeaderLine(lines, base, ','));
 
   Column time, step_time, cycle, step, current, voltage, cc, dc, ce, de, ir, temp;
   RETURN_IF_ERROR(FindColumn(header, base, {"test_time"}, "test time", true, &time));

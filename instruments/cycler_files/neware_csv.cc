@@ -31,12 +31,7 @@ absl::StatusOr<CyclerFile> ParseNewareCsv(absl::string_view data, absl::string_v
 
   LineReader lines(data);
   Line line;
-  if (!lines.Next(&line)) return absl::InvalidArgumentError(absl::StrCat(base, ": empty file"));
-  Header header;
-  header.line = line.number;
-  std::vector<absl::string_view> fields;
-  SplitFields(line.text, ',', &fields);
-  for (const absl::string_view f : fields) header.names.emplace_back(Trim(f));
+  ASSIGN_OR_RETURN(const Header header, ReadHeaderLine(lines, base, ','));
 
   Column cycle, step, step_type, time, step_time, current, voltage, cc, dc, ce, de, temp, ir;
   RETURN_IF_ERROR(

@@ -92,6 +92,10 @@ struct Header {
   int Find(std::initializer_list<absl::string_view> bases, bool slash_units = false) const;
 };
 
+// The first line of `lines` as a header of `sep`-separated, trimmed names;
+// INVALID_ARGUMENT "<base>: empty file" when there is none.
+absl::StatusOr<Header> ReadHeaderLine(LineReader& lines, absl::string_view base, char sep);
+
 // A column and the factor its unit (from its name) converts by.
 struct Column {
   int index = -1;

@@ -446,4 +446,15 @@ absl::Status ReadRows(LineReader& lines, const Header& header, const TableOption
   return absl::OkStatus();
 }
 
+absl::StatusOr<Header> ReadHeaderLine(LineReader& lines, absl::string_view base, char sep) {
+  Line line;
+  if (!lines.Next(&line)) return absl::InvalidArgumentError(absl::StrCat(base, ": empty file"));
+  Header header;
+  header.line = line.number;
+  std::vector<absl::string_view> fields;
+  SplitFields(line.text, sep, &fields);
+  for (const absl::string_view f : fields) header.names.emplace_back(Trim(f));
+  return header;
+}
+
 }  // namespace ionloop::instruments::cycler_files::internal

@@ -18,11 +18,15 @@ v1::JobKind KindOf(const v1::JobSpec& spec) {
       return v1::JOB_KIND_LABEL;
     case v1::JobSpec::kSynthetic:
       return v1::JOB_KIND_SYNTHETIC;
+    case v1::JobSpec::kTraining:
+      return v1::JOB_KIND_TRAINING;
     case v1::JobSpec::KIND_NOT_SET:
       break;
   }
   return v1::JOB_KIND_UNSPECIFIED;
 }
+
+bool RunsInOrchestrator(v1::JobKind kind) { return kind == v1::JOB_KIND_TRAINING; }
 
 bool IsTerminal(v1::JobState state) {
   switch (state) {
@@ -46,6 +50,12 @@ std::string KindName(v1::JobKind kind) {
   const std::string& name = v1::JobKind_Name(kind);
   if (name.empty()) return absl::StrCat("kind_", static_cast<int>(kind));
   return absl::AsciiStrToLower(absl::StripPrefix(name, "JOB_KIND_"));
+}
+
+std::string ModelKindName(v1::ModelKind kind) {
+  const std::string& name = v1::ModelKind_Name(kind);
+  if (name.empty()) return absl::StrCat("model_kind_", static_cast<int>(kind));
+  return absl::AsciiStrToLower(absl::StripPrefix(name, "MODEL_KIND_"));
 }
 
 }  // namespace ionloop

@@ -12,6 +12,9 @@ namespace ionloop {
 // JOB_KIND_UNSPECIFIED when no kind is set.
 ionloop::v1::JobKind KindOf(const ionloop::v1::JobSpec& spec);
 
+// Kinds that ionloopd runs itself (training) and never hands to a worker.
+bool RunsInOrchestrator(ionloop::v1::JobKind kind);
+
 // SUCCEEDED, FAILED, CANCELLED and LOST: nothing follows them.
 bool IsTerminal(ionloop::v1::JobState state);
 
@@ -19,6 +22,8 @@ bool IsTerminal(ionloop::v1::JobState state);
 std::string StateName(ionloop::v1::JobState state);
 // "cycling", "xrd", ...
 std::string KindName(ionloop::v1::JobKind kind);
+// "lifetime", "early_fade".
+std::string ModelKindName(ionloop::v1::ModelKind kind);
 
 }  // namespace ionloop
 

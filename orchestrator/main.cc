@@ -21,8 +21,9 @@ namespace {
 constexpr char kUsage[] = R"(ionloopd — the ionloop orchestrator.
 
 Holds jobs, their events and measurements in one SQLite file, schedules them onto
-connected workers, and serves the ionloop.v1 gRPC API (Jobs, Workers, Admin), the
-gRPC health service and server reflection.
+connected workers, trains lifetime and capacity-fade models (LibTorch) as training
+jobs, and serves the ionloop.v1 gRPC API (Jobs, Workers, Models, Admin), the gRPC
+health service and server reflection.
 
 Usage:
   ionloopd [--listen=127.0.0.1:50051] [--data-dir=./ionloop-data] [--log-level=info]
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
             "Wait before a requeued job's first retry; doubles per attempt, at most 60 s.");
   flags.Int("cancel-timeout-ms", &cancel_timeout_ms,
             "A cancel the worker does not confirm within this ends the job CANCELLED anyway.");
+  flags.Int("torch-threads", &config.models.torch_threads,
+            "Threads of each model training or prediction (LibTorch intra-op); 0: all cores.");
+  flags.Int("corpus-threads", &config.models.corpus_threads,
+            "Threads that generate virtual:N data sets for training; 0: all cores.");
   absl::StatusOr<std::vector<std::string>> positionals = flags.Parse(argc, argv);
   if (flags.help_requested()) {
     std::printf("%s", flags.Help().c_str());
@@ -100,6 +105,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ionloopd: --%s: must be >= 1, got %d\n", name, value);
       return 2;
     }
+  }
+  if (config.models.torch_threads < 0 || config.models.corpus_threads < 0) {
+    std::fprintf(stderr, "ionloopd: --torch-threads and --corpus-threads must be >= 0\n");
+    return 2;
   }
   if (heartbeat_ms >= lease_ms) {
     std::fprintf(stderr, "ionloopd: --heartbeat-ms (%d) must be shorter than --lease-ms (%d)\n",

@@ -14,6 +14,8 @@ PACKAGES=(
   libabsl-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libboost-dev
   libtorch-dev
+  # Debian's libtorch links the system BLAS; without this it is the slow reference one.
+  libopenblas0-pthread
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "ionloop/v1/job.pb.h"
 #include "ionloop/v1/jobs.pb.h"
+#include "ionloop/v1/models.pb.h"
 
 namespace ionloop::cli {
 
@@ -40,6 +41,12 @@ struct ListOptions {
   bool all = false;  // follow next_page_token to the end
 };
 
+struct TrainOptions {
+  ionloop::v1::TrainRequest request;
+  bool watch = false;  // follow the training job to its end
+  bool quiet = false;  // print only the job id
+};
+
 int RunSubmit(const GlobalOptions& global, const SubmitOptions& options);
 int RunStatus(const GlobalOptions& global, const std::string& job_id);
 int RunList(const GlobalOptions& global, const ListOptions& options);
@@ -50,6 +57,14 @@ int RunMeasurements(const GlobalOptions& global, const std::string& job_id, uint
 int RunInfo(const GlobalOptions& global);
 int RunWorkers(const GlobalOptions& global);
 int RunImport(const GlobalOptions& global, const ImportOptions& options);
+int RunTrain(const GlobalOptions& global, const TrainOptions& options);
+int RunModels(const GlobalOptions& global, const ionloop::v1::ListModelsRequest& request);
+int RunModel(const GlobalOptions& global, const std::string& model);
+int RunPredictLifetime(const GlobalOptions& global,
+                       const ionloop::v1::PredictLifetimeRequest& request);
+int RunPredictFade(const GlobalOptions& global, const ionloop::v1::PredictFadeRequest& request);
+int RunEvaluate(const GlobalOptions& global, const ionloop::v1::EvaluateRequest& request,
+                bool per_point);
 
 }  // namespace ionloop::cli
 

@@ -90,6 +90,11 @@ std::string SyntheticSummary(const ionloop::v1::SyntheticJob& s) {
   return text;
 }
 
+std::string TrainingSummary(const ionloop::v1::TrainingJob& t) {
+  const std::string data = t.data().has_store() ? "jobs in the store" : t.data().folder();
+  return absl::StrCat(ModelKindName(t.kind()), " model ", t.model_name(), " from ", data);
+}
+
 // The oneof field name, which is also the CSV `kind`.
 std::string MeasurementKind(const Measurement& m) {
   switch (m.value_case()) {
@@ -203,6 +208,8 @@ std::string SpecSummary(const JobSpec& spec) {
       return LabelSummary(spec.label());
     case JobSpec::kSynthetic:
       return SyntheticSummary(spec.synthetic());
+    case JobSpec::kTraining:
+      return TrainingSummary(spec.training());
     case JobSpec::KIND_NOT_SET:
       break;
   }

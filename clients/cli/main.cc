@@ -183,6 +183,74 @@ const std::vector<CommandSpec>& Commands() {
        "wait out the grace period; GONE), channels in use, capabilities, running jobs\n"
        "and when it was last heard from.",
        {}},
+      {"train",
+       "lifetime|early (--dataset SPEC | --from-store [filters]) --name NAME [flags]",
+       "train a lifetime or early-cycle fade model (a training job)",
+       "ionloopd trains a deep ensemble as a TRAINING job (follow it with watch, or\n"
+       "--watch) and stores the result as the next version of NAME. Data:\n"
+       "  --dataset severson:ROOT:SPLIT  Severson et al. 2019 layout, on ionloopd's host\n"
+       "  --dataset inl:DIR              INL NMC pouch layout\n"
+       "  --dataset virtual:N[:SEED]     N virtual-cycler tests (the seed's Table 1 design)\n"
+       "  --from-store                   cycling jobs in the store (--campaign, --ion,\n"
+       "                                 --label narrow them)\n"
+       "lifetime: cell properties + SOH → cycles (needs no measured cycle);\n"
+       "early: the first 100 cycles → the rest of the capacity curve and end of life.",
+       {
+           {"dataset", Arity::kValue, "SPEC", "a data-set folder (forms above)"},
+           {"from-store", Arity::kSwitch, "", "train on the store's cycling jobs"},
+           {"campaign", Arity::kValue, "ID", "with --from-store: this campaign's jobs"},
+           {"ion", Arity::kValue, "ION", "with --from-store: li, na, k or mg cells only"},
+           {"label", Arity::kRepeated, "KEY=VALUE", "with --from-store: jobs with this label"},
+           {"name", Arity::kValue, "NAME", "model name, [a-z0-9_.-]{1,63} (required)"},
+           {"members", Arity::kValue, "K", "ensemble members, 1..32 (default 5)"},
+           {"hidden", Arity::kValue, "N,N,...", "hidden layer widths (default 64,64)"},
+           {"epochs", Arity::kValue, "N", "at most N epochs per member (default 400)"},
+           {"learning-rate", Arity::kValue, "X", "Adam step size (default 0.001)"},
+           {"patience", Arity::kValue, "N", "early-stopping patience, epochs (default 25)"},
+           {"validation", Arity::kValue, "F", "share of cells held out, 0.05..0.5 (default 0.15)"},
+           {"seed", Arity::kValue, "N", "random seed (default 1)"},
+           {"embedding", Arity::kValue, "KIND", "lifetime: encoder (default) or pca"},
+           {"base", Arity::kValue, "NAME[@V]", "fine-tune this model (transfer Li → Na/K/Mg)"},
+           {"idempotency-key", Arity::kValue, "KEY", "the same key yields the same job"},
+           {"watch", Arity::kSwitch, "", "follow the training job until it ends"},
+           {"quiet", Arity::kSwitch, "", "print only the job id"},
+       }},
+      {"models",
+       "[--name NAME] [--kind lifetime|early]",
+       "list trained models, newest first",
+       "One row per version: held-out MAPE and RMSE (cycles), and the share of\n"
+       "held-out truths inside the 68 % and 95 % intervals (calibration).",
+       {
+           {"name", Arity::kValue, "NAME", "only this model's versions"},
+           {"kind", Arity::kValue, "KIND", "lifetime or early"},
+       }},
+      {"model", "NAME[@VERSION]", "show one model: data, metrics, feature schema", "", {}},
+      {"predict",
+       "--model M (--cell CELL.json... [--soh P,P] | --job ID [--cycles N,N])",
+       "predict with a model",
+       "Lifetime model: for each CellSpec file (what the cell is and how it will be\n"
+       "cycled; examples/cells/), the cycles at each SOH level with their spread.\n"
+       "Early-cycle model: from a cycling job's first 100 cycles, the rest of its\n"
+       "capacity curve with a band and its end of life with a 95 % interval.",
+       {
+           {"model", Arity::kValue, "NAME[@V]", "the model (required)"},
+           {"cell", Arity::kRepeated, "CELL.json", "a cell to predict; repeatable"},
+           {"soh", Arity::kValue, "P,P,...", "SOH levels, % (default 100 down to EOL)"},
+           {"job", Arity::kValue, "ID", "a cycling job with its early cycles"},
+           {"cycles", Arity::kValue, "N,N,...", "where to report the curve"},
+       }},
+      {"evaluate",
+       "--model M --dataset SPEC [--per-cell]",
+       "score a model on a data-set folder",
+       "ionloopd reads SPEC (severson:ROOT:SPLIT, inl:DIR, virtual:N[:SEED]; the\n"
+       "folder may hold cells the model never saw), predicts from what the model may\n"
+       "see (early-cycle models: the first 100 cycles), and prints RMSE in cycles,\n"
+       "MAPE, and interval coverage; --per-cell adds one line per prediction.",
+       {
+           {"model", Arity::kValue, "NAME[@V]", "the model (required)"},
+           {"dataset", Arity::kValue, "SPEC", "the data set (required)"},
+           {"per-cell", Arity::kSwitch, "", "one line per cell (and SOH level)"},
+       }},
       {"help", "[COMMAND]", "show this text, or one command's help", "", {}},
   };
   return *commands;
@@ -346,6 +414,121 @@ absl::StatusOr<ListOptions> ToListOptions(const ParsedArgs& args) {
   return options;
 }
 
+absl::StatusOr<ionloop::v1::ModelKind> ParseModelKind(absl::string_view text) {
+  if (text == "lifetime") return ionloop::v1::MODEL_KIND_LIFETIME;
+  if (text == "early" || text == "early_fade" || text == "fade") {
+    return ionloop::v1::MODEL_KIND_EARLY_FADE;
+  }
+  return UsageError(absl::StrCat("model kind: expected lifetime or early, got '", text, "'"));
+}
+
+absl::StatusOr<std::vector<uint32_t>> UintList(const ParsedArgs& args, absl::string_view flag,
+                                               int64_t min, int64_t max) {
+  std::vector<uint32_t> out;
+  if (auto text = args.Value(flag)) {
+    for (absl::string_view item : absl::StrSplit(*text, ',', absl::SkipWhitespace())) {
+      ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag(flag, item, min, max));
+      out.push_back(static_cast<uint32_t>(n));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<int> RunTrainCommand(const ParsedArgs& args, const GlobalOptions& global) {
+  if (args.positionals().size() != 1) {
+    return UsageError("train: expected the model kind, lifetime or early");
+  }
+  TrainOptions options;
+  ionloop::v1::TrainingJob& job = *options.request.mutable_training();
+  ASSIGN_OR_RETURN(const ionloop::v1::ModelKind kind, ParseModelKind(args.positionals()[0]));
+  job.set_kind(kind);
+  const std::optional<std::string> name = args.Value("name");
+  if (!name) return UsageError("train: --name NAME is required");
+  job.set_model_name(*name);
+  const std::optional<std::string> dataset = args.Value("dataset");
+  if (dataset.has_value() == args.Has("from-store")) {
+    return UsageError("train: give exactly one of --dataset SPEC and --from-store");
+  }
+  if (dataset) {
+    for (absl::string_view f : {"campaign", "ion", "label"}) {
+      if (args.Has(f)) return UsageError(absl::StrCat("train: --", f, " only applies with --from-store"));
+    }
+    job.mutable_data()->set_folder(*dataset);
+  } else {
+    ionloop::v1::DatasetSource::StoreQuery& q = *job.mutable_data()->mutable_store();
+    q.set_campaign_id(args.Value("campaign").value_or(""));
+    if (auto ion = args.Value("ion")) {
+      absl::StatusOr<ionloop::v1::Ion> parsed = ParseIon(*ion);
+      if (!parsed.ok()) return UsageError(absl::StrCat("--ion: ", parsed.status().message()));
+      q.set_ion(*parsed);
+    }
+    ASSIGN_OR_RETURN(const auto labels, Labels(args));
+    for (const auto& [key, value] : labels) (*q.mutable_labels())[key] = value;
+  }
+  ionloop::v1::TrainingOptions& o = *job.mutable_options();
+  if (auto t = args.Value("members")) {
+    ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("members", *t, 1, 32));
+    o.set_ensemble_members(static_cast<uint32_t>(n));
+  }
+  ASSIGN_OR_RETURN(const std::vector<uint32_t> hidden, UintList(args, "hidden", 1, 1024));
+  for (uint32_t h : hidden) o.add_hidden_units(h);
+  if (auto t = args.Value("epochs")) {
+    ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("epochs", *t, 1, 100'000));
+    o.set_max_epochs(static_cast<uint32_t>(n));
+  }
+  if (auto t = args.Value("patience")) {
+    ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("patience", *t, 1, 100'000));
+    o.set_patience(static_cast<uint32_t>(n));
+  }
+  if (auto t = args.Value("seed")) {
+    ASSIGN_OR_RETURN(const int64_t n, ParseIntFlag("seed", *t, 1, std::numeric_limits<int64_t>::max()));
+    o.set_seed(static_cast<uint64_t>(n));
+  }
+  ASSIGN_OR_RETURN(const std::optional<double> lr, OptionalDouble(args, "learning-rate"));
+  if (lr) o.set_learning_rate(*lr);
+  ASSIGN_OR_RETURN(const std::optional<double> validation, OptionalDouble(args, "validation"));
+  if (validation) o.set_validation_fraction(*validation);
+  o.set_embedding(args.Value("embedding").value_or(""));
+  o.set_base_model(args.Value("base").value_or(""));
+  options.request.set_idempotency_key(args.Value("idempotency-key").value_or(""));
+  options.watch = args.Has("watch");
+  options.quiet = args.Has("quiet");
+  return RunTrain(global, options);
+}
+
+absl::StatusOr<int> RunPredictCommand(const ParsedArgs& args, const GlobalOptions& global) {
+  RETURN_IF_ERROR(NoPositionals(args));
+  const std::optional<std::string> model = args.Value("model");
+  if (!model) return UsageError("predict: --model is required");
+  const std::vector<std::string> cells = args.Values("cell");
+  const std::optional<std::string> job = args.Value("job");
+  if (cells.empty() == !job.has_value()) {
+    return UsageError("predict: give --cell CELL.json (lifetime) or --job ID (early), not both");
+  }
+  if (job) {
+    if (args.Has("soh")) return UsageError("predict: --soh applies to --cell predictions");
+    ionloop::v1::PredictFadeRequest request;
+    request.set_model(*model);
+    request.set_job_id(*job);
+    ASSIGN_OR_RETURN(const std::vector<uint32_t> cycles, UintList(args, "cycles", 1, 1'000'000));
+    for (uint32_t c : cycles) request.add_cycles(c);
+    return RunPredictFade(global, request);
+  }
+  if (args.Has("cycles")) return UsageError("predict: --cycles applies to --job predictions");
+  ionloop::v1::PredictLifetimeRequest request;
+  request.set_model(*model);
+  for (const std::string& path : cells) {
+    if (absl::Status s = LoadJsonMessage(path, request.add_cells()); !s.ok()) return JobFileError(s);
+  }
+  if (auto text = args.Value("soh")) {
+    for (absl::string_view item : absl::StrSplit(*text, ',', absl::SkipWhitespace())) {
+      ASSIGN_OR_RETURN(const double soh, ParseDoubleFlag("soh", item));
+      request.add_soh_percent(soh);
+    }
+  }
+  return RunPredictLifetime(global, request);
+}
+
 // Runs the parsed command. A non-OK status means nothing was sent (exit 2): a usage
 // error (INVALID_ARGUMENT) or a bad job file (FAILED_PRECONDITION).
 absl::StatusOr<int> Dispatch(const ParsedArgs& args, const GlobalOptions& global) {
@@ -404,6 +587,35 @@ absl::StatusOr<int> Dispatch(const ParsedArgs& args, const GlobalOptions& global
     options.curves = args.Has("curves");
     options.quiet = args.Has("quiet");
     return RunImport(global, options);
+  }
+  if (command == "train") return RunTrainCommand(args, global);
+  if (command == "models") {
+    RETURN_IF_ERROR(NoPositionals(args));
+    ionloop::v1::ListModelsRequest request;
+    request.set_name(args.Value("name").value_or(""));
+    if (auto kind = args.Value("kind")) {
+      ASSIGN_OR_RETURN(const ionloop::v1::ModelKind k, ParseModelKind(*kind));
+      request.set_kind(k);
+    }
+    return RunModels(global, request);
+  }
+  if (command == "model") {
+    if (args.positionals().size() != 1) {
+      return UsageError(absl::StrCat("model: expected one model (NAME or NAME@VERSION), got ",
+                                     args.positionals().size(), " arguments"));
+    }
+    return RunModel(global, args.positionals()[0]);
+  }
+  if (command == "predict") return RunPredictCommand(args, global);
+  if (command == "evaluate") {
+    RETURN_IF_ERROR(NoPositionals(args));
+    ionloop::v1::EvaluateRequest request;
+    const std::optional<std::string> model = args.Value("model");
+    const std::optional<std::string> dataset = args.Value("dataset");
+    if (!model || !dataset) return UsageError("evaluate: --model and --dataset are required");
+    request.set_model(*model);
+    request.set_dataset(*dataset);
+    return RunEvaluate(global, request, args.Has("per-cell"));
   }
   if (command == "workers") {
     RETURN_IF_ERROR(NoPositionals(args));

@@ -1,6 +1,7 @@
 #include "orchestrator/jobs/job_manager.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
@@ -161,6 +162,25 @@ absl::StatusOr<v1::Job> JobManager::Transition(absl::string_view job_id, v1::Job
     m.attempt = details.attempt;
     m.progress = details.progress;
     m.event_type = v1::JOB_EVENT_TYPE_STATE_CHANGED;
+    return m;
+  });
+}
+
+absl::StatusOr<v1::Job> JobManager::ReportProgress(absl::string_view job_id, double progress,
+                                                   const std::string& message) {
+  RETURN_IF_ERROR(ParseJobId(job_id).status());
+  return UpdateAndPublish(job_id, [&](const JobRecord& record) -> absl::StatusOr<JobMutation> {
+    const v1::Job& job = record.job;
+    if (job.state() != v1::JOB_STATE_RUNNING) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(job.id(), ": progress of a job that is ", StateName(job.state())));
+    }
+    JobMutation m;
+    m.progress = std::clamp(progress, 0.0, 1.0);
+    m.message = message;
+    if (std::floor(*m.progress * 10) > std::floor(job.progress() * 10)) {
+      m.event_type = v1::JOB_EVENT_TYPE_PROGRESS;
+    }
     return m;
   });
 }

@@ -54,6 +54,12 @@ class JobManager {
   absl::StatusOr<ionloop::v1::Job> Transition(absl::string_view job_id, ionloop::v1::JobState to,
                                              const TransitionDetails& details);
 
+  // Progress of a RUNNING job that ionloopd runs itself (training): stores `progress` and
+  // `message` on the job, with a PROGRESS event once per tenth (as for workers' updates).
+  // Returns the job, whose cancel_requested tells the runner to stop.
+  absl::StatusOr<ionloop::v1::Job> ReportProgress(absl::string_view job_id, double progress,
+                                                  const std::string& message);
+
   // Subscribes `on_event` to the job and returns its current state and latest event.
   // No event is lost or repeated between the two: on_event sees exactly the events
   // after `current.event`.

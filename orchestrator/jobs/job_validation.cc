@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/job_id.h"
+#include "common/model_ref.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "instruments/electrodes.h"
@@ -29,11 +30,14 @@ using ::ionloop::instruments::FindElectrode;
 using ::ionloop::v1::CellSpec;
 using ::ionloop::v1::CyclingJob;
 using ::ionloop::v1::CyclingProtocol;
+using ::ionloop::v1::DatasetSource;
 using ::ionloop::v1::JobKind;
 using ::ionloop::v1::JobSpec;
 using ::ionloop::v1::LabelJob;
 using ::ionloop::v1::SimulationJob;
 using ::ionloop::v1::SyntheticJob;
+using ::ionloop::v1::TrainingJob;
+using ::ionloop::v1::TrainingOptions;
 using ::ionloop::v1::XrdJob;
 
 // ---------------------------------------------------------------------------------------
@@ -86,6 +90,14 @@ constexpr size_t kMaxNameBytes = 256;           // engine, solvent, sample_id, e
 constexpr size_t kMaxStructureBytes = 1 << 20;  // CIF text
 
 constexpr absl::string_view kSimulationSalts[] = {"LiPF6", "NaPF6", "KPF6", "Mg(ClO4)2"};
+constexpr uint32_t kMaxMembers = 32;
+constexpr size_t kMaxHiddenLayers = 8;
+constexpr uint32_t kMaxHiddenUnits = 1024;
+constexpr uint32_t kMaxEpochs = 100'000;
+constexpr size_t kMaxPathBytes = 4096;
+constexpr Range kLearningRate{0, 1, true, ""};
+constexpr Range kValidationFraction{0.05, 0.5, false, ""};
+constexpr absl::string_view kEmbeddings[] = {"encoder", "pca"};
 constexpr absl::string_view kLabelMethods[] = {"GFN2-xTB", "GFN1-xTB"};
 
 // ---------------------------------------------------------------------------------------
@@ -453,6 +465,68 @@ absl::Status ValidateSynthetic(const SyntheticJob& job, absl::string_view path) 
                             "measurements");
 }
 
+// Model names: [a-z0-9_.-]{1,63}, so that "name@version" parses without escaping.
+absl::Status CheckModelName(absl::string_view path, absl::string_view name) {
+  if (name.find('@') != absl::string_view::npos) {
+    return Invalid(path, "must match [a-z0-9_.-]{1,63} (no @version), got ", Quote(name));
+  }
+  return ParseModelRef(name, path).status();
+}
+
+absl::Status ValidateTrainingOptions(const TrainingOptions& o, absl::string_view path) {
+  RETURN_IF_ERROR(
+      CheckInt<uint32_t>(Field(path, "ensemble_members"), o.ensemble_members(), 0, kMaxMembers));
+  RETURN_IF_ERROR(
+      CheckSize(Field(path, "hidden_units"), o.hidden_units_size(), kMaxHiddenLayers, "layers"));
+  for (int i = 0; i < o.hidden_units_size(); ++i) {
+    RETURN_IF_ERROR(CheckInt<uint32_t>(Element(Field(path, "hidden_units"), i),
+                                       o.hidden_units(i), 1, kMaxHiddenUnits));
+  }
+  RETURN_IF_ERROR(CheckInt<uint32_t>(Field(path, "max_epochs"), o.max_epochs(), 0, kMaxEpochs));
+  if (o.learning_rate() != 0) {
+    RETURN_IF_ERROR(CheckNumber(Field(path, "learning_rate"), o.learning_rate(), kLearningRate));
+  }
+  if (o.validation_fraction() != 0) {
+    RETURN_IF_ERROR(CheckNumber(Field(path, "validation_fraction"), o.validation_fraction(),
+                                kValidationFraction));
+  }
+  RETURN_IF_ERROR(CheckInt<uint32_t>(Field(path, "patience"), o.patience(), 0, kMaxEpochs));
+  if (!o.embedding().empty()) {
+    RETURN_IF_ERROR(
+        CheckOneOf(Field(path, "embedding"), o.embedding(), kEmbeddings, "embedding"));
+  }
+  if (!o.base_model().empty()) {
+    RETURN_IF_ERROR(ParseModelRef(o.base_model(), Field(path, "base_model")).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTraining(const TrainingJob& job, absl::string_view path) {
+  RETURN_IF_ERROR(CheckEnum(Field(path, "kind"), ionloop::v1::ModelKind_descriptor(), job.kind(),
+                            /*allow_unspecified=*/false));
+  RETURN_IF_ERROR(CheckModelName(Field(path, "model_name"), job.model_name()));
+  const std::string data = Field(path, "data");
+  switch (job.data().source_case()) {
+    case DatasetSource::kStore: {
+      const DatasetSource::StoreQuery& q = job.data().store();
+      const std::string store = Field(data, "store");
+      RETURN_IF_ERROR(CheckCampaignId(Field(store, "campaign_id"), q.campaign_id()));
+      RETURN_IF_ERROR(CheckEnum(Field(store, "ion"), ionloop::v1::Ion_descriptor(), q.ion(),
+                                /*allow_unspecified=*/true));
+      RETURN_IF_ERROR(CheckLabels(Field(store, "labels"), q.labels()));
+      RETURN_IF_ERROR(CheckSize(Field(store, "job_ids"), q.job_ids_size(), kMaxFrameSeqs, "ids"));
+      break;
+    }
+    case DatasetSource::kFolder:
+      // The layout is checked when the job runs (it reads the folder); here, its form.
+      RETURN_IF_ERROR(CheckText(Field(data, "folder"), job.data().folder(), kMaxPathBytes, true));
+      break;
+    case DatasetSource::SOURCE_NOT_SET:
+      return Invalid(Field(data, "source"), "must be set (store or folder)");
+  }
+  return ValidateTrainingOptions(job.options(), Field(path, "options"));
+}
+
 }  // namespace
 
 absl::Status ValidateCellSpec(const CellSpec& cell, absl::string_view path) {
@@ -496,9 +570,13 @@ absl::Status ValidateJobSpec(const JobSpec& spec, absl::string_view path) {
     case JobSpec::kSynthetic:
       RETURN_IF_ERROR(ValidateSynthetic(spec.synthetic(), Field(path, "synthetic")));
       break;
+    case JobSpec::kTraining:
+      RETURN_IF_ERROR(ValidateTraining(spec.training(), Field(path, "training")));
+      break;
     case JobSpec::KIND_NOT_SET:
       return Invalid(Field(path, "kind"),
-                     "no job kind set (one of cycling, xrd, simulation, label, synthetic)");
+                     "no job kind set (one of cycling, xrd, simulation, label, synthetic, "
+                     "training)");
   }
   RETURN_IF_ERROR(
       CheckInt<int32_t>(Field(path, "priority"), spec.priority(), kMinPriority, kMaxPriority));

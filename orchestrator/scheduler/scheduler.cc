@@ -36,6 +36,11 @@ absl::Status ValidateHello(const v1::Hello& hello) {
     return absl::InvalidArgumentError(absl::StrCat("hello.capabilities.kind: must be set, got ",
                                                    static_cast<int>(caps.kind())));
   }
+  if (RunsInOrchestrator(caps.kind())) {
+    return absl::InvalidArgumentError(absl::StrCat("hello.capabilities.kind: ",
+                                                   KindName(caps.kind()),
+                                                   " jobs run inside ionloopd, not on workers"));
+  }
   if (caps.channels() < 1 || caps.channels() > 10'000) {
     return absl::InvalidArgumentError(absl::StrCat(
         "hello.capabilities.channels: must be within 1..10000, got ", caps.channels()));
@@ -543,6 +548,7 @@ void Scheduler::Dispatch() {
     for (const JobRecord& record : *queue) {
       noted_up_to_order_ = std::max(noted_up_to_order_, record.order);
       if (just_assigned.contains(record.job.id())) continue;
+      if (RunsInOrchestrator(record.job.kind())) continue;  // the model trainer's
       std::string why = WhyUnschedulable(record.job.spec(), known, known_ids);
       if (why.empty() && record.job.message().rfind("no registered worker", 0) == 0) {
         why = "queued";  // it was unschedulable; a capable worker is known now

@@ -9,22 +9,10 @@
 #include "absl/synchronization/mutex.h"
 #include "orchestrator/jobs/job_states.h"
 #include "orchestrator/service/grpc_status.h"
+#include "orchestrator/service/respond_later.h"
 
 namespace ionloop::orchestrator {
 namespace {
-
-// Runs `call` on the executor and finishes the RPC with its result.
-template <typename Response, typename Call>
-grpc::ServerUnaryReactor* RespondLater(Executor* executor, grpc::CallbackServerContext* context,
-                                       Response* response, Call call) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  executor->Post([reactor, response, call = std::move(call)] {
-    absl::StatusOr<Response> result = call();
-    if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
-  });
-  return reactor;
-}
 
 // Streams a job's current state, then each event, and finishes after the first
 // message whose job is in a terminal state. Events arrive on publishing threads; at

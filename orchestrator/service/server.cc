@@ -20,6 +20,7 @@
 #include "orchestrator/jobs/job_manager.h"
 #include "orchestrator/service/admin_service.h"
 #include "orchestrator/service/jobs_service.h"
+#include "orchestrator/service/models_service.h"
 #include "orchestrator/service/workers_service.h"
 #include "orchestrator/store/sqlite_store.h"
 
@@ -75,6 +76,10 @@ struct Orchestrator::Parts {
   std::unique_ptr<JobsService> jobs_service;
   std::unique_ptr<WorkersService> workers_service;
   std::unique_ptr<AdminService> admin_service;
+  instruments::ElectrodeTable electrode_table;
+  std::unique_ptr<ModelManager> models;
+  std::unique_ptr<JobEventBus::Subscription> models_events;
+  std::unique_ptr<ModelsService> models_service;
   std::unique_ptr<grpc::Server> server;
 };
 
@@ -102,6 +107,17 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
       std::make_unique<WorkersService>(parts->scheduler.get(), &parts->executor);
   parts->admin_service =
       std::make_unique<AdminService>(config.version, parts->store.get(), clock);
+  ASSIGN_OR_RETURN(parts->electrode_table, instruments::LoadDefaultElectrodeTable());
+  parts->models = std::make_unique<ModelManager>(parts->manager.get(), &parts->electrode_table,
+                                                 config.models);
+  parts->models_events = parts->bus.Subscribe(
+      "", [m = parts->models.get()](const v1::JobEvent& event, const v1::Job& job) {
+        if (job.kind() == v1::JOB_KIND_TRAINING && event.state() == v1::JOB_STATE_QUEUED &&
+            event.type() == v1::JOB_EVENT_TYPE_STATE_CHANGED) {
+          m->OnTrainingQueued(job.id());
+        }
+      });
+  parts->models_service = std::make_unique<ModelsService>(parts->models.get(), &parts->executor);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -115,6 +131,7 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
   builder.RegisterService(parts->jobs_service.get());
   builder.RegisterService(parts->workers_service.get());
   builder.RegisterService(parts->admin_service.get());
+  builder.RegisterService(parts->models_service.get());
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || (!config.listen_address.empty() && port == 0)) {
     return absl::UnavailableError(
@@ -127,6 +144,7 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
   }
   orchestrator->parts_->admin_service->set_listen_address(orchestrator->listen_address_);
   orchestrator->parts_->scheduler->Start();
+  RETURN_IF_ERROR(orchestrator->parts_->models->Start());
   return orchestrator;
 }
 
@@ -140,6 +158,8 @@ JobManager* Orchestrator::jobs() const { return parts_->manager.get(); }
 
 scheduler::Scheduler* Orchestrator::scheduler() const { return parts_->scheduler.get(); }
 
+ModelManager* Orchestrator::models() const { return parts_->models.get(); }
+
 std::shared_ptr<grpc::Channel> Orchestrator::InProcessChannel() {
   return parts_->server->InProcessChannel(grpc::ChannelArguments());
 }
@@ -148,6 +168,7 @@ void Orchestrator::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   parts_->scheduler->Stop();
+  parts_->models->Stop();
   if (auto* health = parts_->server->GetHealthCheckService()) health->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   parts_->server->Wait();

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "orchestrator/models/model_manager.h"
 #include "orchestrator/scheduler/scheduler.h"
 
 namespace ionloop::orchestrator {
@@ -25,6 +26,7 @@ struct OrchestratorConfig {
   std::string data_dir = "./ionloop-data";
   std::string version = "dev";
   scheduler::SchedulerConfig scheduler;
+  ModelManagerConfig models;
 };
 
 class Orchestrator {
@@ -42,6 +44,7 @@ class Orchestrator {
   // The job core behind the Jobs service, and the scheduler behind Workers (tests).
   JobManager* jobs() const;
   scheduler::Scheduler* scheduler() const;
+  ModelManager* models() const;
 
   // Stops accepting calls, cancels open streams after `grace`, waits for handlers.
   void Shutdown(absl::Duration grace);

@@ -68,6 +68,17 @@ ALTER TABLE jobs ADD COLUMN checkpoint BLOB;                         -- last rep
 ALTER TABLE jobs ADD COLUMN not_before_us INTEGER NOT NULL DEFAULT 0; -- retry backoff
 CREATE INDEX jobs_schedulable ON jobs(state, priority DESC, id);
 )sql"},
+      {4, "model registry", R"sql(
+CREATE TABLE models (
+  name        TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  kind        INTEGER NOT NULL,                  -- ionloop.v1.ModelKind
+  created_us  INTEGER NOT NULL,
+  info        BLOB    NOT NULL,                  -- serialized ionloop.v1.Model
+  weights     BLOB    NOT NULL,                  -- the model library's own format
+  PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+)sql"},
   };
   return *migrations;
 }

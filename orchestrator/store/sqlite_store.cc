@@ -699,4 +699,98 @@ absl::StatusOr<StoreStats> SqliteStore::Stats() {
   return stats;
 }
 
+absl::StatusOr<v1::Model> SqliteStore::InsertModel(v1::Model model, absl::string_view weights,
+                                                   absl::Time now) {
+  RETURN_IF_ERROR(Write([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ASSIGN_OR_RETURN(Statement last, Statement::Prepare(db_,
+                                                        "SELECT COALESCE(MAX(version), 0) FROM "
+                                                        "models WHERE name = ?"));
+    last.Bind(1, model.name());
+    ASSIGN_OR_RETURN(bool row, last.Step());
+    const int64_t version = row ? last.Int(0) + 1 : 1;
+    model.set_version(static_cast<uint32_t>(version));
+    *model.mutable_created_at() = ToProtoTime(now);
+    model.set_weights_bytes(weights.size());
+    ASSIGN_OR_RETURN(Statement insert,
+                     Statement::Prepare(db_,
+                                        "INSERT INTO models (name, version, kind, created_us, "
+                                        "info, weights) VALUES (?, ?, ?, ?, ?, ?)"));
+    const std::string info = model.SerializeAsString();
+    insert.Bind(1, model.name())
+        .Bind(2, version)
+        .Bind(3, static_cast<int64_t>(model.kind()))
+        .Bind(4, absl::ToUnixMicros(now))
+        .BindBlob(5, info)
+        .BindBlob(6, weights);
+    return insert.Run();
+  }));
+  return model;
+}
+
+namespace {
+
+// "name@3", or "name" for the latest version.
+std::string ModelRef(absl::string_view name, uint32_t version) {
+  return version == 0 ? std::string(name) : absl::StrCat(name, "@", version);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Model> SqliteStore::GetModel(absl::string_view name, uint32_t version) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   Statement::Prepare(db_, version == 0
+                                               ? "SELECT info FROM models WHERE name = ? "
+                                                 "ORDER BY version DESC LIMIT 1"
+                                               : "SELECT info FROM models WHERE name = ? AND "
+                                                 "version = ?"));
+  select.Bind(1, name);
+  if (version != 0) select.Bind(2, static_cast<int64_t>(version));
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no model '", ModelRef(name, version), "'"));
+  v1::Model model;
+  if (!model.ParseFromArray(select.Blob(0).data(), static_cast<int>(select.Blob(0).size()))) {
+    return absl::DataLossError(absl::StrCat("model '", ModelRef(name, version),
+                                            "': stored description does not parse"));
+  }
+  return model;
+}
+
+absl::StatusOr<std::string> SqliteStore::GetModelWeights(absl::string_view name,
+                                                         uint32_t version) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   Statement::Prepare(db_, version == 0
+                                               ? "SELECT weights FROM models WHERE name = ? "
+                                                 "ORDER BY version DESC LIMIT 1"
+                                               : "SELECT weights FROM models WHERE name = ? AND "
+                                                 "version = ?"));
+  select.Bind(1, name);
+  if (version != 0) select.Bind(2, static_cast<int64_t>(version));
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no model '", ModelRef(name, version), "'"));
+  return std::string(select.Blob(0));
+}
+
+absl::StatusOr<std::vector<v1::Model>> SqliteStore::ListModels(absl::string_view name,
+                                                               v1::ModelKind kind) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   Statement::Prepare(db_,
+                                      "SELECT info FROM models WHERE (?1 = '' OR name = ?1) AND "
+                                      "(?2 = 0 OR kind = ?2) ORDER BY created_us DESC, name, "
+                                      "version DESC"));
+  select.Bind(1, name).Bind(2, static_cast<int64_t>(kind));
+  std::vector<v1::Model> models;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    v1::Model& model = models.emplace_back();
+    if (!model.ParseFromArray(select.Blob(0).data(), static_cast<int>(select.Blob(0).size()))) {
+      return absl::DataLossError("a stored model description does not parse");
+    }
+  }
+  return models;
+}
+
 }  // namespace ionloop::orchestrator

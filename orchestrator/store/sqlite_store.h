@@ -56,6 +56,13 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<ionloop::v1::Measurement>> ReadMeasurements(
       absl::string_view job_id, uint32_t attempt, MeasurementCursor after, int limit) override;
   absl::StatusOr<StoreStats> Stats() override;
+  absl::StatusOr<ionloop::v1::Model> InsertModel(ionloop::v1::Model model,
+                                                 absl::string_view weights,
+                                                 absl::Time now) override;
+  absl::StatusOr<ionloop::v1::Model> GetModel(absl::string_view name, uint32_t version) override;
+  absl::StatusOr<std::string> GetModelWeights(absl::string_view name, uint32_t version) override;
+  absl::StatusOr<std::vector<ionloop::v1::Model>> ListModels(absl::string_view name,
+                                                             ionloop::v1::ModelKind kind) override;
   std::string Location() const override { return path_; }
   int SchemaVersion() const override { return schema_version_; }
 

@@ -156,6 +156,21 @@ class Store {
 
   virtual absl::StatusOr<StoreStats> Stats() = 0;
 
+  // ---- the model registry ----
+  // Stores `model` with its weights as the next version of model.name() (1 for a new
+  // name) and returns it with version, created_at and weights_bytes filled in.
+  virtual absl::StatusOr<ionloop::v1::Model> InsertModel(ionloop::v1::Model model,
+                                                         absl::string_view weights,
+                                                         absl::Time now) = 0;
+  // `version` 0 means the latest. NOT_FOUND names the model.
+  virtual absl::StatusOr<ionloop::v1::Model> GetModel(absl::string_view name,
+                                                      uint32_t version) = 0;
+  virtual absl::StatusOr<std::string> GetModelWeights(absl::string_view name,
+                                                      uint32_t version) = 0;
+  // Newest first; empty `name` / unspecified `kind` match all.
+  virtual absl::StatusOr<std::vector<ionloop::v1::Model>> ListModels(
+      absl::string_view name, ionloop::v1::ModelKind kind) = 0;
+
   // Where the data lives (a file path for SQLite).
   virtual std::string Location() const = 0;
   virtual int SchemaVersion() const = 0;

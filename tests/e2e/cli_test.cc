@@ -230,6 +230,15 @@ TEST(CliHelpTest, UsageErrorsExitTwo) {
            {"--output", "yaml", "info"},
            {"submit", "--ion", "na", "job.json"},
            {"submit", "--cycling", "--ion", "unobtainium"},
+           {"train", "lifetime", "--dataset", "virtual:10"},
+           {"train", "sideways", "--dataset", "virtual:10", "--name", "x"},
+           {"train", "lifetime", "--name", "x"},
+           {"train", "early", "--name", "x", "--dataset", "d", "--from-store"},
+           {"train", "lifetime", "--name", "x", "--dataset", "d", "--ion", "na"},
+           {"predict", "--model", "m"},
+           {"predict", "--model", "m", "--job", "job-1", "--soh", "90"},
+           {"evaluate", "--model", "m"},
+           {"model"},
        }) {
     std::vector<std::string> argv = {IonloopCliPath(), "--server", "127.0.0.1:1"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -569,6 +578,44 @@ TEST_F(CliImportTest, ACorruptedFileIsRefusedWithItsLineAndNothingIsStored) {
   CommandResult missing_cell = Cli({"import", fixture_});
   EXPECT_EQ(missing_cell.exit_code, 2);
   EXPECT_NE(missing_cell.err.find("--cell-spec"), std::string::npos) << missing_cell.err;
+}
+
+// The model commands against a real ionloopd: train (a training job, followed with
+// --watch), list, show, predict for an example cell, evaluate on a generated data set.
+TEST_F(CliTest, TrainsListsPredictsAndEvaluatesAModel) {
+  const CommandResult trained =
+      Cli({"train", "lifetime", "--dataset", "virtual:30:4", "--name", "life", "--members", "2",
+           "--epochs", "20", "--hidden", "16", "--watch"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  EXPECT_THAT(trained.out, HasSubstr("SUCCEEDED"));
+  EXPECT_THAT(trained.out, HasSubstr("model life@1"));
+
+  const CommandResult models = Cli({"models"});
+  ASSERT_EQ(models.exit_code, 0) << Describe(models);
+  EXPECT_THAT(models.out, HasSubstr("life@1"));
+  EXPECT_THAT(models.out, HasSubstr("virtual:30:4"));
+
+  const CommandResult shown = Cli({"model", "life@1"});
+  ASSERT_EQ(shown.exit_code, 0) << Describe(shown);
+  EXPECT_THAT(shown.out, HasSubstr("soh_fraction"));
+  EXPECT_THAT(shown.out, HasSubstr("encoder"));
+
+  const CommandResult predicted =
+      Cli({"predict", "--model", "life", "--cell",
+           absl::StrCat(ExamplesDir(), "/cells/prediag_nmc532_graphite.json"), "--soh", "90,80"});
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  EXPECT_THAT(predicted.out, HasSubstr("end of life (80 % SOH)"));
+
+  const CommandResult evaluated =
+      Cli({"evaluate", "--model", "life@1", "--dataset", "virtual:8:77", "--per-cell"});
+  ASSERT_EQ(evaluated.exit_code, 0) << Describe(evaluated);
+  EXPECT_THAT(evaluated.out, HasSubstr("virtual-0000"));
+  EXPECT_THAT(evaluated.out, HasSubstr("RMSE"));
+
+  const CommandResult unknown = Cli({"model", "life@9"});
+  EXPECT_EQ(unknown.exit_code, 1) << Describe(unknown);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(unknown.err, HasSubstr("life@9"));
 }
 
 }  // namespace

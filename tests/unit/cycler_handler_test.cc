@@ -15,7 +15,7 @@
 #include "instruments/cycler_files/cycler_file.h"
 #include "instruments/electrode_table.h"
 #include "instruments/cycler_files/proto/cycler_file_measurements.h"
-#include "workers/cycler/cycler_adapter.h"
+#include "instruments/cycler/proto/cycler_proto.h"
 #include "workers/cycler/cycler_config.h"
 #include "workers/cycler/cycler_handler.h"
 
@@ -25,6 +25,12 @@
 
 namespace ionloop::worker::cycler {
 namespace {
+
+using instruments::cycler::CellConfigFromProto;
+using instruments::cycler::DesignFromProto;
+using instruments::cycler::DesignToProto;
+using instruments::cycler::IonFromProto;
+using instruments::cycler::IonToProto;
 
 using ::testing::HasSubstr;
 

@@ -61,7 +61,7 @@ TEST(ExamplesTest, EveryKindHasAnExample) {
   std::set<v1::JobKind> kinds;
   for (const auto& [name, spec] : LoadExamples()) kinds.insert(KindOf(spec));
   for (v1::JobKind kind : {v1::JOB_KIND_CYCLING, v1::JOB_KIND_XRD, v1::JOB_KIND_SIMULATION,
-                           v1::JOB_KIND_LABEL, v1::JOB_KIND_SYNTHETIC}) {
+                           v1::JOB_KIND_LABEL, v1::JOB_KIND_SYNTHETIC, v1::JOB_KIND_TRAINING}) {
     EXPECT_EQ(kinds.count(kind), 1u) << "no example of " << v1::JobKind_Name(kind);
   }
   EXPECT_EQ(kinds.count(v1::JOB_KIND_UNSPECIFIED), 0u) << "an example sets no kind";

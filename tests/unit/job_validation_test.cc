@@ -11,6 +11,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "common/job_enums.h"
+#include "common/model_ref.h"
 #include "instruments/electrodes.h"
 
 namespace ionloop::orchestrator {
@@ -272,7 +274,7 @@ TEST(JobValidationTest, ExactMessages) {
             "NCA, NMC111, NMC532, NMC622, NMC811, LCO, LNO, LNMO, NVPF, NVZP, PAQS, PHBQS)");
 
   EXPECT_EQ(ValidateJobSpec(JobSpec()).message(),
-            "spec.kind: no job kind set (one of cycling, xrd, simulation, label, synthetic)");
+            "spec.kind: no job kind set (one of cycling, xrd, simulation, label, synthetic, training)");
 
   EXPECT_EQ(ValidateSubmitJobRequest(v1::SubmitJobRequest()).message(), "spec: missing");
 }
@@ -810,6 +812,78 @@ TEST(ElectrodesTest, RolesAndIons) {
   for (const auto& e : instruments::AllElectrodes()) {
     EXPECT_FALSE(e.Ions().empty()) << e.name;
     EXPECT_FALSE(e.description.empty()) << e.name;
+  }
+}
+
+JobSpec ValidTraining() {
+  JobSpec spec;
+  v1::TrainingJob* t = spec.mutable_training();
+  t->set_kind(v1::MODEL_KIND_LIFETIME);
+  t->set_model_name("na-life.v2");
+  t->mutable_data()->set_folder("virtual:100");
+  t->mutable_options()->set_ensemble_members(5);
+  t->mutable_options()->add_hidden_units(64);
+  t->mutable_options()->set_base_model("li-life@3");
+  return spec;
+}
+
+TEST(JobValidationTest, TrainingJobs) {
+  EXPECT_TRUE(ValidateJobSpec(ValidTraining()).ok()) << ValidateJobSpec(ValidTraining());
+  EXPECT_EQ(KindOf(ValidTraining()), v1::JOB_KIND_TRAINING);
+  EXPECT_TRUE(RunsInOrchestrator(v1::JOB_KIND_TRAINING));
+  EXPECT_FALSE(RunsInOrchestrator(v1::JOB_KIND_CYCLING));
+
+  struct Case {
+    std::function<void(v1::TrainingJob&)> mutate;
+    std::string field;
+    std::string value;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::TrainingJob& t) { t.set_kind(v1::MODEL_KIND_UNSPECIFIED); }, "spec.training.kind", ""},
+      {[](v1::TrainingJob& t) { t.set_model_name("Upper"); }, "spec.training.model_name", "Upper"},
+      {[](v1::TrainingJob& t) { t.set_model_name("a@2"); }, "spec.training.model_name", "a@2"},
+      {[](v1::TrainingJob& t) { t.clear_data(); }, "spec.training.data.source", ""},
+      {[](v1::TrainingJob& t) { t.mutable_data()->set_folder(""); }, "spec.training.data.folder", ""},
+      {[](v1::TrainingJob& t) { t.mutable_options()->set_ensemble_members(33); },
+       "spec.training.options.ensemble_members", "33"},
+      {[](v1::TrainingJob& t) { t.mutable_options()->set_hidden_units(0, 0); },
+       "spec.training.options.hidden_units[0]", "0"},
+      {[](v1::TrainingJob& t) { t.mutable_options()->set_learning_rate(2); },
+       "spec.training.options.learning_rate", "2"},
+      {[](v1::TrainingJob& t) { t.mutable_options()->set_validation_fraction(0.9); },
+       "spec.training.options.validation_fraction", "0.9"},
+      {[](v1::TrainingJob& t) { t.mutable_options()->set_embedding("umap"); },
+       "spec.training.options.embedding", "umap"},
+      {[](v1::TrainingJob& t) { t.mutable_options()->set_base_model("li-life@"); },
+       "spec.training.options.base_model", "li-life@"},
+      {[](v1::TrainingJob& t) {
+         (*t.mutable_data()->mutable_store()->mutable_labels())["Bad Key"] = "x";
+       },
+       "spec.training.data.store.labels", "Bad Key"},
+  };
+  for (const Case& c : cases) {
+    JobSpec spec = ValidTraining();
+    c.mutate(*spec.mutable_training());
+    const absl::Status status = ValidateJobSpec(spec);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.field)) << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.value)) << status;
+  }
+}
+
+TEST(ModelRefTest, ParsesNamesAndVersions) {
+  auto latest = ParseModelRef("na-life", "model");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->name, "na-life");
+  EXPECT_EQ(latest->version, 0u);
+  auto third = ParseModelRef("a.b_c@3", "model");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->version, 3u);
+  EXPECT_EQ(ModelRefText("a", 3), "a@3");
+  for (const char* bad : {"", "A", "a@", "a@0", "a@x", "a b", "@3", "a@3@4"}) {
+    const absl::Status s = ParseModelRef(bad, "options.base_model").status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("options.base_model")) << bad;
   }
 }
 

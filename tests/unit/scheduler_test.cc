@@ -449,5 +449,30 @@ TEST(RetryBackoffTest, DoublesUpToTheCap) {
   EXPECT_EQ(RetryBackoff(config, 60), absl::Seconds(10));
 }
 
+// Training jobs run inside ionloopd; a worker cannot offer to run them, and the
+// scheduler writes no "no registered worker" reason on them.
+TEST_F(SchedulerTest, TrainingIsNeverAWorkersKind) {
+  v1::Hello hello = SyntheticHello("trainer");
+  hello.mutable_capabilities()->set_kind(v1::JOB_KIND_TRAINING);
+  const absl::Status refused = scheduler_->Connect(hello, std::make_shared<FakeChannel>());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("hello.capabilities.kind"));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("inside ionloopd"));
+
+  v1::JobSpec spec;
+  spec.mutable_training()->set_kind(v1::MODEL_KIND_LIFETIME);
+  spec.mutable_training()->set_model_name("life");
+  spec.mutable_training()->mutable_data()->set_folder("virtual:10");
+  const std::string id = Submit(spec);
+  auto w1 = Connect(SyntheticHello("w1"));
+  scheduler_->Tick();
+  v1::GetJobRequest get;
+  get.set_job_id(id);
+  const absl::StatusOr<v1::Job> job = jobs_->Get(get);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state(), v1::JOB_STATE_QUEUED);
+  EXPECT_THAT(job->message(), ::testing::Not(HasSubstr("no registered worker")));
+}
+
 }  // namespace
 }  // namespace ionloop::orchestrator::scheduler

@@ -374,5 +374,46 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAreGroupCommittedIndependently) {
   }
 }
 
+TEST_F(SqliteStoreTest, ModelRegistryNumbersVersionsPerName) {
+  v1::Model model;
+  model.set_name("life");
+  model.set_kind(v1::MODEL_KIND_LIFETIME);
+  model.add_feature_names("soh_fraction");
+  auto first = store_->InsertModel(model, "weights-1", kT0);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->version(), 1u);
+  EXPECT_EQ(first->weights_bytes(), 9u);
+  auto second = store_->InsertModel(model, "weights-two", kT0 + absl::Seconds(1));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->version(), 2u);
+  model.set_name("fade");
+  model.set_kind(v1::MODEL_KIND_EARLY_FADE);
+  ASSERT_TRUE(store_->InsertModel(model, "f", kT0 + absl::Seconds(2)).ok());
+
+  auto latest = store_->GetModel("life", 0);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->version(), 2u);
+  EXPECT_EQ(*store_->GetModelWeights("life", 1), "weights-1");
+  EXPECT_EQ(*store_->GetModelWeights("life", 0), "weights-two");
+  EXPECT_EQ(store_->GetModel("life", 3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(store_->GetModel("life", 3).status().message()), HasSubstr("life@3"));
+  EXPECT_EQ(store_->GetModelWeights("none", 0).status().code(), absl::StatusCode::kNotFound);
+
+  auto all = store_->ListModels("", v1::MODEL_KIND_UNSPECIFIED);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name(), "fade");  // newest first
+  auto lives = store_->ListModels("life", v1::MODEL_KIND_UNSPECIFIED);
+  ASSERT_EQ(lives->size(), 2u);
+  EXPECT_EQ((*lives)[0].version(), 2u);
+  EXPECT_EQ(store_->ListModels("", v1::MODEL_KIND_EARLY_FADE)->size(), 1u);
+
+  // Models survive a reopen.
+  store_.reset();
+  auto reopened = SqliteStore::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->GetModel("life", 2)->feature_names(0), "soh_fraction");
+}
+
 }  // namespace
 }  // namespace ionloop::orchestrator

@@ -20,13 +20,17 @@
 #include "common/status_macros.h"
 #include "instruments/cycler/virtual_cell.h"
 #include "instruments/cycler_files/cycler_file.h"
-#include "workers/cycler/cycler_adapter.h"
+#include "instruments/cycler/proto/cycler_proto.h"
 
 namespace ionloop::worker::cycler {
 namespace {
 
 namespace cyc = instruments::cycler;
 namespace files = instruments::cycler_files;
+using cyc::CellConfigFromProto;
+using cyc::CycleRecordToProto;
+using cyc::EolSohPercent;
+using cyc::VoltageCurveToProto;
 
 constexpr char kCheckpointMagic[] = "ionloop-cycler-checkpoint 1";
 constexpr size_t kSummaryWindow = 5;

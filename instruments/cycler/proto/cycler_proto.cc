@@ -1,11 +1,11 @@
-#include "workers/cycler/cycler_adapter.h"
+#include "instruments/cycler/proto/cycler_proto.h"
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace ionloop::worker::cycler {
+namespace ionloop::instruments::cycler {
 
 namespace cyc = instruments::cycler;
 namespace files = instruments::cycler_files;
@@ -117,4 +117,4 @@ v1::VoltageCurve VoltageCurveToProto(const cyc::VoltageCurve& c) {
   return out;
 }
 
-}  // namespace ionloop::worker::cycler
+}  // namespace ionloop::instruments::cycler

@@ -1,10 +1,11 @@
-// Proto ↔ struct adapter of the cycler worker: ionloop.v1 cells and protocols to the
+// Proto ↔ struct adapter of the virtual cycler, shared by the cycler worker and the
+// orchestrator's models: ionloop.v1 cells and protocols to the
 // virtual cycler's CellConfig, and the cycle records and V(Q) curves of the virtual
 // cycler (instruments/cycler) and of real cycler files (instruments/cycler_files) to
 // ionloop.v1.CycleRecord / VoltageCurve. Field-by-field copies plus the defaults the
 // protos leave to the reader (eol_soh_percent 0 → 80 %).
-#ifndef IONLOOP_WORKERS_CYCLER_CYCLER_ADAPTER_H_
-#define IONLOOP_WORKERS_CYCLER_CYCLER_ADAPTER_H_
+#ifndef IONLOOP_INSTRUMENTS_CYCLER_PROTO_CYCLER_PROTO_H_
+#define IONLOOP_INSTRUMENTS_CYCLER_PROTO_CYCLER_PROTO_H_
 
 #include <optional>
 
@@ -15,7 +16,9 @@
 #include "ionloop/v1/cell.pb.h"
 #include "ionloop/v1/measurement.pb.h"
 
-namespace ionloop::worker::cycler {
+namespace ionloop::instruments::cycler {
+
+namespace v1 = ::ionloop::v1;
 
 inline constexpr double kDefaultEolSohPercent = 80;
 
@@ -43,6 +46,6 @@ v1::VoltageCurve VoltageCurveToProto(const instruments::cycler::VoltageCurve& cu
 // A real file's cycles → the proto: instruments/cycler_files/proto (ToCycleRecord,
 // ToVoltageCurve), shared with `ionloop import`.
 
-}  // namespace ionloop::worker::cycler
+}  // namespace ionloop::instruments::cycler
 
-#endif  // IONLOOP_WORKERS_CYCLER_CYCLER_ADAPTER_H_
+#endif  // IONLOOP_INSTRUMENTS_CYCLER_PROTO_CYCLER_PROTO_H_

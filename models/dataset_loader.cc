@@ -1,0 +1,32 @@
+#include "models/dataset_loader.h"
+
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "models/corpus/virtual_corpus.h"
+#include "models/data/dataset_readers.h"
+
+namespace ionloop::models {
+
+absl::StatusOr<std::vector<CellSeries>> LoadDataset(absl::string_view spec,
+                                                    const instruments::ElectrodeTable& table,
+                                                    int threads) {
+  if (absl::StartsWith(spec, "virtual:")) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+    CorpusDesign design;
+    if (parts.size() > 3 || !absl::SimpleAtoi(parts[1], &design.cells) || design.cells < 1 ||
+        design.cells > 100'000 ||
+        (parts.size() == 3 && !absl::SimpleAtoi(parts[2], &design.seed))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", spec, "': expected virtual:N[:SEED] with N in 1..100000 and SEED an integer"));
+    }
+    return GenerateVirtualCorpus(table, design, threads);
+  }
+  ASSIGN_OR_RETURN(DatasetSpec parsed, ParseDatasetSpec(spec));
+  return ReadDataset(parsed);
+}
+
+}  // namespace ionloop::models

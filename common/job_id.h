@@ -15,6 +15,11 @@ std::string FormatJobId(int64_t key);
 // INVALID_ARGUMENT naming `field` when `id` is not of the form "job-<n>", n ≥ 1.
 absl::StatusOr<int64_t> ParseJobId(absl::string_view id, absl::string_view field = "job_id");
 
+// The same for campaigns: "campaign-<n>".
+std::string FormatCampaignId(int64_t key);
+absl::StatusOr<int64_t> ParseCampaignId(absl::string_view id,
+                                        absl::string_view field = "campaign_id");
+
 }  // namespace ionloop
 
 #endif  // IONLOOP_COMMON_JOB_ID_H_

@@ -17,11 +17,25 @@ absl::StatusOr<std::vector<CellSeries>> LoadDataset(absl::string_view spec,
   if (absl::StartsWith(spec, "virtual:")) {
     const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
     CorpusDesign design;
-    if (parts.size() > 3 || !absl::SimpleAtoi(parts[1], &design.cells) || design.cells < 1 ||
-        design.cells > 100'000 ||
-        (parts.size() == 3 && !absl::SimpleAtoi(parts[2], &design.seed))) {
+    const auto bad = [&] {
       return absl::InvalidArgumentError(absl::StrCat(
-          "'", spec, "': expected virtual:N[:SEED] with N in 1..100000 and SEED an integer"));
+          "'", spec, "': expected virtual:N[:SEED[:IONS]] with N in 1..100000, SEED an "
+                     "integer and IONS like li or li+na"));
+    };
+    if (parts.size() > 4 || !absl::SimpleAtoi(parts[1], &design.cells) || design.cells < 1 ||
+        design.cells > 100'000 ||
+        (parts.size() >= 3 && !absl::SimpleAtoi(parts[2], &design.seed))) {
+      return bad();
+    }
+    if (parts.size() == 4) {
+      design.ions.clear();
+      for (absl::string_view name : absl::StrSplit(parts[3], '+')) {
+        if (name == "li") design.ions.push_back(instruments::Ion::kLi);
+        else if (name == "na") design.ions.push_back(instruments::Ion::kNa);
+        else if (name == "k") design.ions.push_back(instruments::Ion::kK);
+        else if (name == "mg") design.ions.push_back(instruments::Ion::kMg);
+        else return bad();
+      }
     }
     return GenerateVirtualCorpus(table, design, threads);
   }

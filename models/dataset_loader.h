@@ -1,7 +1,8 @@
 // Every data-set form the Models API accepts, in one call:
 //   severson:ROOT:SPLIT, inl:DIR       public layouts (models/data/dataset_readers.h)
-//   virtual:N[:SEED]                   N virtual-cycler tests over the seed's Table-1
-//                                      design (models/corpus/virtual_corpus.h)
+//   virtual:N[:SEED[:IONS]]            N virtual-cycler tests over the seed's Table-1
+//                                      design (models/corpus/virtual_corpus.h); IONS
+//                                      picks the chemistries: li, na, li+na (default), ...
 #ifndef IONLOOP_MODELS_DATASET_LOADER_H_
 #define IONLOOP_MODELS_DATASET_LOADER_H_
 

@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
   flags.Int("cancel-timeout-ms", &cancel_timeout_ms,
             "A cancel the worker does not confirm within this ends the job CANCELLED anyway.");
   flags.Int("torch-threads", &config.models.torch_threads,
-            "Threads of each model training or prediction (LibTorch intra-op); 0: all cores.");
+            "Threads of each model training or prediction (LibTorch intra-op); 0: all "
+            "cores. Small networks gain little from more.");
   flags.Int("corpus-threads", &config.models.corpus_threads,
             "Threads that generate virtual:N data sets for training; 0: all cores.");
   absl::StatusOr<std::vector<std::string>> positionals = flags.Parse(argc, argv);

@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "ionloop/v1/job.pb.h"
+#include "ionloop/v1/campaigns.pb.h"
 #include "ionloop/v1/jobs.pb.h"
 #include "ionloop/v1/models.pb.h"
 
@@ -63,6 +64,16 @@ int RunModel(const GlobalOptions& global, const std::string& model);
 int RunPredictLifetime(const GlobalOptions& global,
                        const ionloop::v1::PredictLifetimeRequest& request);
 int RunPredictFade(const GlobalOptions& global, const ionloop::v1::PredictFadeRequest& request);
+int RunCampaignCreate(const GlobalOptions& global,
+                      const ionloop::v1::CreateCampaignRequest& request, bool quiet, bool watch);
+int RunCampaignStatus(const GlobalOptions& global, const std::string& id);
+int RunCampaignList(const GlobalOptions& global);
+// "pause", "resume" or "stop".
+int RunCampaignControl(const GlobalOptions& global, const std::string& action,
+                       const std::string& id);
+int RunCampaignWatch(const GlobalOptions& global, const std::string& id);
+int RunCampaignProposals(const GlobalOptions& global, const std::string& id, bool csv);
+int RunCampaignReport(const GlobalOptions& global, const std::string& id, const std::string& dir);
 int RunEvaluate(const GlobalOptions& global, const ionloop::v1::EvaluateRequest& request,
                 bool per_point);
 

@@ -251,6 +251,31 @@ const std::vector<CommandSpec>& Commands() {
            {"dataset", Arity::kValue, "SPEC", "the data set (required)"},
            {"per-cell", Arity::kSwitch, "", "one line per cell (and SOH level)"},
        }},
+      {"campaign",
+       "create FILE | status ID | list | watch ID | pause ID | resume ID | stop ID |\n"
+       "                 proposals ID [--csv] | report ID [--out DIR]",
+       "run and follow closed-loop campaigns",
+       "A campaign searches a space of cells and protocols for the longest life (or\n"
+       "the best life vs charge time), proposing tests to the cyclers with a model and\n"
+       "an acquisition function, stopping tests early when the early-cycle model is\n"
+       "confident, until its budget is used. FILE is a CampaignSpec in JSON\n"
+       "(examples/campaigns/ documents every field).\n"
+       "  create     validate and start; --watch follows it live\n"
+       "  status     where it stands: budget used, best so far, model error\n"
+       "  watch      live: proposals, test starts and results, model updates\n"
+       "  pause      stop proposing (running tests go on); resume goes on\n"
+       "  stop       cancel its running tests and end it\n"
+       "  proposals  every proposal with its reason (model version, predicted life and\n"
+       "             spread, acquisition value, rank) and its outcome\n"
+       "  report     an HTML page with plots and the CSV behind each, in DIR\n"
+       "             (default ./<campaign id>-report); prints its path",
+       {
+           {"idempotency-key", Arity::kValue, "KEY", "create: the same key yields the same campaign"},
+           {"watch", Arity::kSwitch, "", "create: follow the campaign until it ends"},
+           {"quiet", Arity::kSwitch, "", "create: print only the campaign id"},
+           {"csv", Arity::kSwitch, "", "proposals: CSV with a header"},
+           {"out", Arity::kValue, "DIR", "report: where to write it"},
+       }},
       {"help", "[COMMAND]", "show this text, or one command's help", "", {}},
   };
   return *commands;
@@ -496,6 +521,46 @@ absl::StatusOr<int> RunTrainCommand(const ParsedArgs& args, const GlobalOptions&
   return RunTrain(global, options);
 }
 
+absl::StatusOr<int> RunCampaignCommand(const ParsedArgs& args, const GlobalOptions& global) {
+  const std::vector<std::string>& words = args.positionals();
+  if (words.empty()) {
+    return UsageError("campaign: expected create, status, list, watch, pause, resume, stop, "
+                      "proposals or report");
+  }
+  const std::string& action = words[0];
+  const auto one_argument = [&](const char* what) -> absl::StatusOr<std::string> {
+    if (words.size() != 2) {
+      return UsageError(absl::StrCat("campaign ", action, ": expected one ", what, ", got ",
+                                     words.size() - 1, " arguments"));
+    }
+    return words[1];
+  };
+  if (action == "create") {
+    ASSIGN_OR_RETURN(const std::string path, one_argument("campaign file"));
+    ionloop::v1::CreateCampaignRequest request;
+    if (absl::Status s = LoadJsonMessage(path, request.mutable_spec()); !s.ok()) {
+      return JobFileError(s);
+    }
+    request.set_idempotency_key(args.Value("idempotency-key").value_or(""));
+    return RunCampaignCreate(global, request, args.Has("quiet"), args.Has("watch"));
+  }
+  if (action == "list") {
+    if (words.size() != 1) return UsageError("campaign list: takes no arguments");
+    return RunCampaignList(global);
+  }
+  ASSIGN_OR_RETURN(const std::string id, one_argument("campaign id"));
+  if (action == "status") return RunCampaignStatus(global, id);
+  if (action == "watch") return RunCampaignWatch(global, id);
+  if (action == "pause" || action == "resume" || action == "stop") {
+    return RunCampaignControl(global, action, id);
+  }
+  if (action == "proposals") return RunCampaignProposals(global, id, args.Has("csv"));
+  if (action == "report") {
+    return RunCampaignReport(global, id, args.Value("out").value_or(absl::StrCat(id, "-report")));
+  }
+  return UsageError(absl::StrCat("campaign: unknown action '", action, "'"));
+}
+
 absl::StatusOr<int> RunPredictCommand(const ParsedArgs& args, const GlobalOptions& global) {
   RETURN_IF_ERROR(NoPositionals(args));
   const std::optional<std::string> model = args.Value("model");
@@ -589,6 +654,7 @@ absl::StatusOr<int> Dispatch(const ParsedArgs& args, const GlobalOptions& global
     return RunImport(global, options);
   }
   if (command == "train") return RunTrainCommand(args, global);
+  if (command == "campaign") return RunCampaignCommand(args, global);
   if (command == "models") {
     RETURN_IF_ERROR(NoPositionals(args));
     ionloop::v1::ListModelsRequest request;

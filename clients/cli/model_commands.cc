@@ -204,10 +204,11 @@ int RunEvaluate(const GlobalOptions& global, const v1::EvaluateRequest& request,
     PrintLine(absl::StrFormat("%-20s %6s %10s %10s %9s %8s", "CELL", "SOH_%", "TRUE", "PREDICTED",
                               "STDDEV", "ERROR_%"));
     for (const v1::CellEvaluation& c : response.cells()) {
-      PrintLine(absl::StrFormat("%-20s %6.1f %10.0f %10.0f %9.0f %+8.1f", c.cell_id(),
+      PrintLine(absl::StrFormat("%-20s %6.1f %10.0f %10.0f %9.0f %+8.1f%s", c.cell_id(),
                                 c.soh_percent(), c.true_cycles(), c.predicted_cycles(),
                                 c.predicted_stddev(),
-                                100 * (c.predicted_cycles() - c.true_cycles()) / c.true_cycles()));
+                                100 * (c.predicted_cycles() - c.true_cycles()) / c.true_cycles(),
+                                c.scored() ? "" : "  (not scored)"));
     }
   }
   PrintLine(absl::StrFormat(

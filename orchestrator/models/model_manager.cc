@@ -345,6 +345,17 @@ absl::StatusOr<std::shared_ptr<const ModelManager::Loaded>> ModelManager::Load(
   return cache_.try_emplace(key, std::move(loaded)).first->second;
 }
 
+absl::StatusOr<std::shared_ptr<const models::FadeModel>> ModelManager::FadeModelFor(
+    absl::string_view ref, absl::string_view field) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Loaded> loaded, Load(ref, field));
+  if (!loaded->fade) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": '", ref, "' is a ",
+                                                      ModelKindName(loaded->info.kind()),
+                                                      " model, not an early_fade model"));
+  }
+  return std::shared_ptr<const models::FadeModel>(loaded, &*loaded->fade);
+}
+
 absl::StatusOr<v1::ListModelsResponse> ModelManager::List(const v1::ListModelsRequest& request) {
   if (!request.name().empty()) {
     RETURN_IF_ERROR(ParseModelRef(request.name(), "name").status());
@@ -511,6 +522,7 @@ absl::StatusOr<v1::EvaluateResponse> ModelManager::Evaluate(const v1::EvaluateRe
     c->set_true_cycles(p.true_cycles);
     c->set_predicted_cycles(p.predicted_cycles);
     c->set_predicted_stddev(p.predicted_stddev);
+    c->set_scored(p.scored);
   }
   response.set_cells_evaluated(static_cast<uint32_t>(evaluation.cells_evaluated));
   response.set_cells_skipped(static_cast<uint32_t>(evaluation.cells_skipped));

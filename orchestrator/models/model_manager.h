@@ -26,11 +26,17 @@
 #include "ionloop/v1/models.pb.h"
 #include "orchestrator/jobs/job_manager.h"
 
+namespace ionloop::models {
+class FadeModel;
+}  // namespace ionloop::models
+
 namespace ionloop::orchestrator {
 
 struct ModelManagerConfig {
   // Torch intra-op threads for training and prediction; 0: torch's default (all cores).
-  int torch_threads = 0;
+  // One by default: small networks gain little from more, and a training must not starve
+  // the RPC and scheduler threads.
+  int torch_threads = 1;
   // Threads that generate "virtual:N" data sets.
   int corpus_threads = 0;
 };
@@ -57,6 +63,11 @@ class ModelManager {
       const ionloop::v1::PredictFadeRequest& request);
   absl::StatusOr<ionloop::v1::EvaluateResponse> Evaluate(
       const ionloop::v1::EvaluateRequest& request);
+
+  // An early_fade model by reference ("name" or "name@version"), loaded once; for the
+  // campaign engine's early stopping. Errors name `field`.
+  absl::StatusOr<std::shared_ptr<const models::FadeModel>> FadeModelFor(absl::string_view ref,
+                                                                       absl::string_view field);
 
   // A training job was queued (by Train or by Jobs.SubmitJob): the trainer will run it.
   // Called from the job event bus; cheap.

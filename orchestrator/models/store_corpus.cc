@@ -61,7 +61,7 @@ absl::StatusOr<models::CellSeries> CellSeriesFromJob(const v1::Job& job,
   return series;
 }
 
-absl::StatusOr<models::CellSeries> ReadJobSeries(Store* store, const std::string& job_id) {
+absl::StatusOr<JobData> ReadJobData(Store* store, const std::string& job_id) {
   ASSIGN_OR_RETURN(v1::Job job, store->GetJob(job_id));
   std::vector<v1::Measurement> measurements;
   MeasurementCursor after;
@@ -73,7 +73,17 @@ absl::StatusOr<models::CellSeries> ReadJobSeries(Store* store, const std::string
     after.seq = page.back().seq();
     for (v1::Measurement& m : page) measurements.push_back(std::move(m));
   }
-  return CellSeriesFromJob(job, measurements);
+  JobData data;
+  for (const v1::Measurement& m : measurements) {
+    if (m.has_cycle()) data.elapsed_s = std::max(data.elapsed_s, m.cycle().elapsed_s());
+  }
+  ASSIGN_OR_RETURN(data.series, CellSeriesFromJob(job, measurements));
+  return data;
+}
+
+absl::StatusOr<models::CellSeries> ReadJobSeries(Store* store, const std::string& job_id) {
+  ASSIGN_OR_RETURN(JobData data, ReadJobData(store, job_id));
+  return std::move(data.series);
 }
 
 absl::StatusOr<StoreCorpus> ReadStoreCorpus(Store* store,

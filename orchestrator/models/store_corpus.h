@@ -35,6 +35,13 @@ struct StoreCorpus {
 absl::StatusOr<StoreCorpus> ReadStoreCorpus(Store* store,
                                             const ionloop::v1::DatasetSource::StoreQuery& query);
 
+// One job's series, and the test time of its last cycle record (channel time used).
+struct JobData {
+  models::CellSeries series;
+  double elapsed_s = 0;
+};
+absl::StatusOr<JobData> ReadJobData(Store* store, const std::string& job_id);
+
 // The cells of one job only (PredictFade by job id).
 absl::StatusOr<models::CellSeries> ReadJobSeries(Store* store, const std::string& job_id);
 

@@ -19,6 +19,7 @@
 #include "orchestrator/jobs/job_event_bus.h"
 #include "orchestrator/jobs/job_manager.h"
 #include "orchestrator/service/admin_service.h"
+#include "orchestrator/service/campaigns_service.h"
 #include "orchestrator/service/jobs_service.h"
 #include "orchestrator/service/models_service.h"
 #include "orchestrator/service/workers_service.h"
@@ -80,6 +81,9 @@ struct Orchestrator::Parts {
   std::unique_ptr<ModelManager> models;
   std::unique_ptr<JobEventBus::Subscription> models_events;
   std::unique_ptr<ModelsService> models_service;
+  std::unique_ptr<CampaignEngine> campaigns;
+  std::unique_ptr<JobEventBus::Subscription> campaign_events;
+  std::unique_ptr<CampaignsService> campaigns_service;
   std::unique_ptr<grpc::Server> server;
 };
 
@@ -118,6 +122,17 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
         }
       });
   parts->models_service = std::make_unique<ModelsService>(parts->models.get(), &parts->executor);
+  CampaignEngineConfig campaign_config;
+  campaign_config.corpus_threads = config.models.corpus_threads;
+  campaign_config.torch_threads = config.models.torch_threads;
+  parts->campaigns = std::make_unique<CampaignEngine>(parts->manager.get(), parts->models.get(),
+                                                      &parts->electrode_table, campaign_config);
+  parts->campaign_events = parts->bus.Subscribe(
+      "", [c = parts->campaigns.get()](const v1::JobEvent& event, const v1::Job& job) {
+        c->OnJobEvent(event, job);
+      });
+  parts->campaigns_service =
+      std::make_unique<CampaignsService>(parts->campaigns.get(), &parts->executor);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -132,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
   builder.RegisterService(parts->workers_service.get());
   builder.RegisterService(parts->admin_service.get());
   builder.RegisterService(parts->models_service.get());
+  builder.RegisterService(parts->campaigns_service.get());
   parts->server = builder.BuildAndStart();
   if (parts->server == nullptr || (!config.listen_address.empty() && port == 0)) {
     return absl::UnavailableError(
@@ -145,6 +161,7 @@ absl::StatusOr<std::unique_ptr<Orchestrator>> Orchestrator::Start(const Orchestr
   orchestrator->parts_->admin_service->set_listen_address(orchestrator->listen_address_);
   orchestrator->parts_->scheduler->Start();
   RETURN_IF_ERROR(orchestrator->parts_->models->Start());
+  RETURN_IF_ERROR(orchestrator->parts_->campaigns->Start());
   return orchestrator;
 }
 
@@ -160,6 +177,8 @@ scheduler::Scheduler* Orchestrator::scheduler() const { return parts_->scheduler
 
 ModelManager* Orchestrator::models() const { return parts_->models.get(); }
 
+CampaignEngine* Orchestrator::campaigns() const { return parts_->campaigns.get(); }
+
 std::shared_ptr<grpc::Channel> Orchestrator::InProcessChannel() {
   return parts_->server->InProcessChannel(grpc::ChannelArguments());
 }
@@ -169,6 +188,7 @@ void Orchestrator::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   parts_->scheduler->Stop();
   parts_->models->Stop();
+  parts_->campaigns->Stop();
   if (auto* health = parts_->server->GetHealthCheckService()) health->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   parts_->server->Wait();

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "orchestrator/campaign/campaign_engine.h"
 #include "orchestrator/models/model_manager.h"
 #include "orchestrator/scheduler/scheduler.h"
 
@@ -45,6 +46,7 @@ class Orchestrator {
   JobManager* jobs() const;
   scheduler::Scheduler* scheduler() const;
   ModelManager* models() const;
+  CampaignEngine* campaigns() const;
 
   // Stops accepting calls, cancels open streams after `grace`, waits for handlers.
   void Shutdown(absl::Duration grace);

@@ -79,6 +79,20 @@ CREATE TABLE models (
   PRIMARY KEY (name, version)
 ) WITHOUT ROWID;
 )sql"},
+      {5, "campaigns", R"sql(
+CREATE TABLE campaigns (
+  id               INTEGER PRIMARY KEY,            -- campaign-<id>
+  idempotency_key  TEXT UNIQUE,                    -- NULL when none was given
+  created_us       INTEGER NOT NULL,
+  info             BLOB    NOT NULL                -- serialized ionloop.v1.Campaign
+);
+CREATE TABLE proposals (
+  campaign_id  INTEGER NOT NULL REFERENCES campaigns(id),
+  seq          INTEGER NOT NULL,
+  info         BLOB    NOT NULL,                   -- serialized ionloop.v1.Proposal
+  PRIMARY KEY (campaign_id, seq)
+) WITHOUT ROWID;
+)sql"},
   };
   return *migrations;
 }

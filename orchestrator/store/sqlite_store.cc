@@ -793,4 +793,124 @@ absl::StatusOr<std::vector<v1::Model>> SqliteStore::ListModels(absl::string_view
   return models;
 }
 
+namespace {
+
+template <typename Message>
+absl::StatusOr<Message> ParseBlob(absl::string_view blob, absl::string_view what) {
+  Message message;
+  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::DataLossError(absl::StrCat(what, ": stored row does not parse"));
+  }
+  return message;
+}
+
+}  // namespace
+
+absl::StatusOr<Store::InsertCampaignResult> SqliteStore::InsertCampaign(
+    v1::Campaign campaign, absl::string_view idempotency_key, absl::Time now) {
+  InsertCampaignResult result;
+  RETURN_IF_ERROR(Write([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    if (!idempotency_key.empty()) {
+      ASSIGN_OR_RETURN(Statement existing,
+                       Statement::Prepare(db_, "SELECT info FROM campaigns WHERE idempotency_key = ?"));
+      existing.Bind(1, idempotency_key);
+      ASSIGN_OR_RETURN(bool found, existing.Step());
+      if (found) {
+        ASSIGN_OR_RETURN(result.campaign, ParseBlob<v1::Campaign>(existing.Blob(0), "campaign"));
+        result.created = false;
+        return absl::OkStatus();
+      }
+    }
+    ASSIGN_OR_RETURN(Statement next,
+                     Statement::Prepare(db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM campaigns"));
+    ASSIGN_OR_RETURN(bool row, next.Step());
+    const int64_t id = row ? next.Int(0) : 1;
+    campaign.set_id(FormatCampaignId(id));
+    *campaign.mutable_created_at() = ToProtoTime(now);
+    *campaign.mutable_updated_at() = ToProtoTime(now);
+    ASSIGN_OR_RETURN(Statement insert,
+                     Statement::Prepare(db_,
+                                        "INSERT INTO campaigns (id, idempotency_key, created_us, "
+                                        "info) VALUES (?, ?, ?, ?)"));
+    insert.Bind(1, id);
+    if (idempotency_key.empty()) {
+      insert.BindNull(2);
+    } else {
+      insert.Bind(2, idempotency_key);
+    }
+    insert.Bind(3, absl::ToUnixMicros(now)).BindBlob(4, campaign.SerializeAsString());
+    RETURN_IF_ERROR(insert.Run());
+    result.campaign = campaign;
+    result.created = true;
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::Status SqliteStore::SaveCampaign(const v1::Campaign& campaign,
+                                       absl::Span<const v1::Proposal> proposals) {
+  ASSIGN_OR_RETURN(const int64_t id, ParseCampaignId(campaign.id(), "campaign.id"));
+  return Write([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    ASSIGN_OR_RETURN(Statement update,
+                     Statement::Prepare(db_, "UPDATE campaigns SET info = ? WHERE id = ?"));
+    update.BindBlob(1, campaign.SerializeAsString()).Bind(2, id);
+    RETURN_IF_ERROR(update.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(absl::StrCat("no campaign '", campaign.id(), "'"));
+    }
+    ASSIGN_OR_RETURN(Statement upsert,
+                     Statement::Prepare(db_,
+                                        "INSERT OR REPLACE INTO proposals (campaign_id, seq, info) "
+                                        "VALUES (?, ?, ?)"));
+    for (const v1::Proposal& p : proposals) {
+      upsert.Reset();
+      upsert.Bind(1, id).Bind(2, static_cast<int64_t>(p.seq())).BindBlob(3, p.SerializeAsString());
+      RETURN_IF_ERROR(upsert.Run());
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::Campaign> SqliteStore::GetCampaign(absl::string_view campaign_id) {
+  ASSIGN_OR_RETURN(const int64_t id, ParseCampaignId(campaign_id));
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   Statement::Prepare(db_, "SELECT info FROM campaigns WHERE id = ?"));
+  select.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no campaign '", campaign_id, "'"));
+  return ParseBlob<v1::Campaign>(select.Blob(0), campaign_id);
+}
+
+absl::StatusOr<std::vector<v1::Campaign>> SqliteStore::ListCampaigns() {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   Statement::Prepare(db_, "SELECT info FROM campaigns ORDER BY id DESC"));
+  std::vector<v1::Campaign> campaigns;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(v1::Campaign c, ParseBlob<v1::Campaign>(select.Blob(0), "campaign"));
+    campaigns.push_back(std::move(c));
+  }
+  return campaigns;
+}
+
+absl::StatusOr<std::vector<v1::Proposal>> SqliteStore::ListProposals(absl::string_view campaign_id) {
+  ASSIGN_OR_RETURN(const int64_t id, ParseCampaignId(campaign_id));
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   Statement::Prepare(db_, "SELECT info FROM proposals WHERE campaign_id = ? "
+                                           "ORDER BY seq"));
+  select.Bind(1, id);
+  std::vector<v1::Proposal> proposals;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(v1::Proposal p, ParseBlob<v1::Proposal>(select.Blob(0), "proposal"));
+    proposals.push_back(std::move(p));
+  }
+  return proposals;
+}
+
 }  // namespace ionloop::orchestrator

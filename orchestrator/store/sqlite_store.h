@@ -63,6 +63,15 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::string> GetModelWeights(absl::string_view name, uint32_t version) override;
   absl::StatusOr<std::vector<ionloop::v1::Model>> ListModels(absl::string_view name,
                                                              ionloop::v1::ModelKind kind) override;
+  absl::StatusOr<InsertCampaignResult> InsertCampaign(ionloop::v1::Campaign campaign,
+                                                      absl::string_view idempotency_key,
+                                                      absl::Time now) override;
+  absl::Status SaveCampaign(const ionloop::v1::Campaign& campaign,
+                            absl::Span<const ionloop::v1::Proposal> proposals) override;
+  absl::StatusOr<ionloop::v1::Campaign> GetCampaign(absl::string_view campaign_id) override;
+  absl::StatusOr<std::vector<ionloop::v1::Campaign>> ListCampaigns() override;
+  absl::StatusOr<std::vector<ionloop::v1::Proposal>> ListProposals(
+      absl::string_view campaign_id) override;
   std::string Location() const override { return path_; }
   int SchemaVersion() const override { return schema_version_; }
 

@@ -18,8 +18,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "ionloop/v1/campaign.pb.h"
 #include "ionloop/v1/job.pb.h"
 #include "ionloop/v1/measurement.pb.h"
+#include "ionloop/v1/model.pb.h"
 
 namespace ionloop::orchestrator {
 
@@ -170,6 +172,27 @@ class Store {
   // Newest first; empty `name` / unspecified `kind` match all.
   virtual absl::StatusOr<std::vector<ionloop::v1::Model>> ListModels(
       absl::string_view name, ionloop::v1::ModelKind kind) = 0;
+
+  // ---- campaigns ----
+  // Stores a new campaign (id, created_at and updated_at assigned). With an idempotency
+  // key already used, returns that campaign and stores nothing (created = false).
+  struct InsertCampaignResult {
+    ionloop::v1::Campaign campaign;
+    bool created = false;
+  };
+  virtual absl::StatusOr<InsertCampaignResult> InsertCampaign(ionloop::v1::Campaign campaign,
+                                                              absl::string_view idempotency_key,
+                                                              absl::Time now) = 0;
+  // The campaign and any of its proposals (inserted or replaced by seq), in one commit.
+  virtual absl::Status SaveCampaign(const ionloop::v1::Campaign& campaign,
+                                    absl::Span<const ionloop::v1::Proposal> proposals) = 0;
+  // NOT_FOUND / INVALID_ARGUMENT naming the id.
+  virtual absl::StatusOr<ionloop::v1::Campaign> GetCampaign(absl::string_view campaign_id) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<ionloop::v1::Campaign>> ListCampaigns() = 0;
+  // In seq order.
+  virtual absl::StatusOr<std::vector<ionloop::v1::Proposal>> ListProposals(
+      absl::string_view campaign_id) = 0;
 
   // Where the data lives (a file path for SQLite).
   virtual std::string Location() const = 0;

@@ -547,9 +547,9 @@ int main(int argc, char** argv) {
       dp += (rp[i] - mid) * (rp[i] - mid);
       dt += (rt[i] - mid) * (rt[i] - mid);
     }
-    std::printf("Li prior: %zu virtual cells (%d couples' worth of Li data), pre-trained in %.1f s; "
+    std::printf("Li prior: %zu virtual cells, pre-trained in %.1f s; "
                 "Spearman of its Na predictions vs the truth, before any Na result: %.2f\n",
-                prior.size(), 0, absl::ToDoubleSeconds(absl::Now() - tp), num / std::sqrt(dp * dt));
+                prior.size(), absl::ToDoubleSeconds(absl::Now() - tp), num / std::sqrt(dp * dt));
     std::printf("| surrogate | policy | experiments (proposal order) | experiments (whole rounds) | "
                 "vs random |\n|---|---|---|---|---|\n");
     Loop loop;

@@ -42,10 +42,6 @@ using ::testing::StartsWith;
 
 constexpr char kCsvHeaderStart[] = "job_id,attempt,seq,recorded_at,cycle_index,charge_capacity_ah,";
 
-std::string Describe(const CommandResult& r) {
-  return absl::StrCat("exit ", r.exit_code, "\n--- stdout:\n", r.out, "--- stderr:\n", r.err);
-}
-
 template <typename Message>
 Message ParseJson(const std::string& json) {
   Message message;

@@ -220,4 +220,8 @@ std::string IonloopCliPath() { return IONLOOP_CLI_PATH; }
 std::string IonloopWorkerPath() { return IONLOOP_WORKER_PATH; }
 std::string ExamplesDir() { return IONLOOP_EXAMPLES_DIR; }
 
+std::string Describe(const CommandResult& r) {
+  return absl::StrCat("exit ", r.exit_code, "\n--- stdout:\n", r.out, "--- stderr:\n", r.err);
+}
+
 }  // namespace ionloop::testing

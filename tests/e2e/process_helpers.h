@@ -67,6 +67,9 @@ struct CommandResult {
   std::string err;
 };
 
+// "exit N", then stdout and stderr: for failure messages.
+std::string Describe(const CommandResult& r);
+
 // Runs argv[0] with arguments, feeding `stdin_data`, killing it after `timeout`.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          absl::Duration timeout = absl::Seconds(60),

@@ -64,10 +64,10 @@ struct Config {
   double kappa = 1.0;
   double xi = 0.01;
   double radius = 0.25;
-  std::string init = "grid";  // first round of the model-based policies: grid or random
+  std::string init = "random";  // first round of the model-based policies: grid or random
   int fade_cells = 300;
   int prior_cells = 600;
-  double es_interval = 0.5;
+  double es_interval = 0.8;
   std::string transfer_policy = "ucb";
   std::string es_policy = "ucb";
   int threads = 0;

@@ -400,7 +400,7 @@ absl::Status CampaignEngine::PrepareModels(Runtime& rt) {
   const v1::CampaignSpec& spec = rt.campaign.spec();
   const mc::Policy policy = AcquisitionOf(spec).policy;
   if (policy != mc::Policy::kRandom && policy != mc::Policy::kGrid) {
-    models::TrainingSettings settings;
+    models::TrainingSettings settings = mc::DefaultSurrogateSettings();
     settings.seed = AcquisitionOf(spec).seed;
     settings.threads = config_.torch_threads;
     ASSIGN_OR_RETURN(mc::Surrogate surrogate, mc::Surrogate::Create(*table_, settings));

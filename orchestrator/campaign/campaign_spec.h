@@ -12,7 +12,7 @@ namespace ionloop::orchestrator {
 // Defaults the spec leaves to the server.
 inline constexpr uint32_t kDefaultParallel = 8;
 inline constexpr uint32_t kDefaultCampaignMaxCycles = 3000;
-inline constexpr double kDefaultEarlyStopInterval = 0.5;
+
 
 // INVALID_ARGUMENT "spec.search_space.charge.c1_rate.max: ..." style messages. Electrode
 // names are checked against the table later, when the candidates are enumerated.

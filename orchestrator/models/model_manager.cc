@@ -317,7 +317,11 @@ absl::StatusOr<std::shared_ptr<const ModelManager::Loaded>> ModelManager::Load(
     absl::string_view model_ref, absl::string_view field) {
   ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(model_ref, field));
   // "name" means the latest: resolve it first, so the cache key is exact.
-  ASSIGN_OR_RETURN(v1::Model info, jobs_->store()->GetModel(ref.name, ref.version));
+  absl::StatusOr<v1::Model> found = jobs_->store()->GetModel(ref.name, ref.version);
+  if (!found.ok()) {
+    return absl::Status(found.status().code(), absl::StrCat(field, ": ", found.status().message()));
+  }
+  v1::Model info = *std::move(found);
   const std::string key = ModelRefText(info.name(), info.version());
   {
     absl::MutexLock lock(&cache_mu_);

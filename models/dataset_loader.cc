@@ -19,10 +19,10 @@ absl::StatusOr<std::vector<CellSeries>> LoadDataset(absl::string_view spec,
     CorpusDesign design;
     const auto bad = [&] {
       return absl::InvalidArgumentError(absl::StrCat(
-          "'", spec, "': expected virtual:N[:SEED[:IONS]] with N in 1..100000, SEED an "
-                     "integer and IONS like li or li+na"));
+          "'", spec, "': expected virtual:N[:SEED[:IONS[:POSITIVE/NEGATIVE]]] with N in "
+                     "1..100000, SEED an integer, IONS like li or li+na, and electrode names"));
     };
-    if (parts.size() > 4 || !absl::SimpleAtoi(parts[1], &design.cells) || design.cells < 1 ||
+    if (parts.size() > 5 || !absl::SimpleAtoi(parts[1], &design.cells) || design.cells < 1 ||
         design.cells > 100'000 ||
         (parts.size() >= 3 && !absl::SimpleAtoi(parts[2], &design.seed))) {
       return bad();
@@ -36,6 +36,12 @@ absl::StatusOr<std::vector<CellSeries>> LoadDataset(absl::string_view spec,
         else if (name == "mg") design.ions.push_back(instruments::Ion::kMg);
         else return bad();
       }
+    }
+    if (parts.size() == 5) {
+      const std::vector<absl::string_view> couple = absl::StrSplit(parts[4], '/');
+      if (couple.size() != 2 || couple[0].empty() || couple[1].empty()) return bad();
+      design.positive_electrodes = {std::string(couple[0])};
+      design.negative_electrodes = {std::string(couple[1])};
     }
     return GenerateVirtualCorpus(table, design, threads);
   }

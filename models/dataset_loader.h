@@ -1,8 +1,9 @@
 // Every data-set form the Models API accepts, in one call:
 //   severson:ROOT:SPLIT, inl:DIR       public layouts (models/data/dataset_readers.h)
-//   virtual:N[:SEED[:IONS]]            N virtual-cycler tests over the seed's Table-1
+//   virtual:N[:SEED[:IONS[:POS/NEG]]]  N virtual-cycler tests over the seed's Table-1
 //                                      design (models/corpus/virtual_corpus.h); IONS
-//                                      picks the chemistries: li, na, li+na (default), ...
+//                                      picks the chemistries: li, na, li+na (default), ...;
+//                                      POS/NEG one couple, e.g. NVPF/hard-carbon
 #ifndef IONLOOP_MODELS_DATASET_LOADER_H_
 #define IONLOOP_MODELS_DATASET_LOADER_H_
 

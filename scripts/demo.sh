@@ -48,15 +48,16 @@ export IONLOOP_SERVER="$(cat "$DATA_DIR/ionloopd.address")"
 step() { printf '\n\033[1m$ ionloop %s\033[0m\n' "$*"; "$IONLOOP" "$@"; }
 
 echo "ionloopd serving on $IONLOOP_SERVER, store $DATA_DIR/ionloop.db"
-# 16 channels of the virtual cycler, 1 ms of wall time per simulated cycle.
-"$WORKER" --kind cycler --channels 16 --cycle-period-ms 1 --server "$IONLOOP_SERVER" \
+# 16 channels of the virtual cycler, 3 ms of wall time per simulated cycle (a 3000-cycle
+# test takes ~10 s, so the engine sees each test pass cycle 100 and can stop it early).
+"$WORKER" --kind cycler --channels 16 --cycle-period-ms 3 --server "$IONLOOP_SERVER" \
   --worker-id demo-cycler --spool-dir "$DATA_DIR/spool-demo-cycler" --log-level warn &
 CYCLER_PID=$!
 step workers
 
 # The early-cycle model (first 100 cycles → end of life) that stops tests early: trained
-# as a job on 300 virtual Na tests.
-step train early --dataset virtual:300:5:na --name demo-fade --members 5 --watch | tail -n 3
+# as a job on 300 virtual NVPF/hard-carbon tests of other protocols.
+step train early --dataset virtual:300:5:na:NVPF/hard-carbon --name demo-fade --watch | tail -n 3
 step models
 
 # The campaign: its surrogate is pre-trained on 300 virtual Li tests (the electrode

@@ -53,7 +53,7 @@ std::string ProgressLine(const v1::Campaign& c) {
       "error %.1f %%",
       c.id(), StateOf(c.state()), Budget(c), c.running(), c.finished(), c.early_stopped(),
       c.best_cycle_life(), c.best_label().empty() ? "" : absl::StrCat(" (", c.best_label(), ")"),
-      c.model_version(), c.model_mape_percent());
+      c.model_version(), c.model_error_percent());
 }
 
 std::string RenderDetail(const v1::Campaign& c) {
@@ -68,8 +68,8 @@ std::string RenderDetail(const v1::Campaign& c) {
                       c.finished(), c.early_stopped()),
       absl::StrFormat("best:         %.0f cycles: %s (%s)\n", c.best_cycle_life(), c.best_label(),
                       c.best_proposal_id()),
-      absl::StrFormat("model:        v%d, error %.1f %% (MAPE at proposal time)\n",
-                      c.model_version(), c.model_mape_percent()));
+      absl::StrFormat("model:        v%d, error %.1f %% (median, at proposal time)\n",
+                      c.model_version(), c.model_error_percent()));
 }
 
 std::unique_ptr<v1::Campaigns::Stub> Stub(const GlobalOptions& global, int* exit_code) {
@@ -181,7 +181,7 @@ int RunCampaignWatch(const GlobalOptions& global, const std::string& id) {
         const uint32_t budget = last.spec().budget().experiments();
         bar.Draw(budget > 0 ? static_cast<double>(last.proposed()) / budget : 0,
                  absl::StrFormat("%d running, best %.0f, model error %.0f%%", last.running(),
-                                 last.best_cycle_life(), last.model_mape_percent()));
+                                 last.best_cycle_life(), last.model_error_percent()));
       }
     }
     std::fflush(stdout);
@@ -323,8 +323,8 @@ int RunCampaignReport(const GlobalOptions& global, const std::string& id, const 
       {"tests", absl::StrFormat("%d finished, %d stopped early, %d running", campaign.finished(),
                                 campaign.early_stopped(), campaign.running())},
       {"best", absl::StrFormat("%.0f cycles: %s", campaign.best_cycle_life(), campaign.best_label())},
-      {"model", absl::StrFormat("version %d; error at proposal time %.1f %% (MAPE)",
-                                campaign.model_version(), campaign.model_mape_percent())},
+      {"model", absl::StrFormat("version %d; median error at proposal time %.1f %%",
+                                campaign.model_version(), campaign.model_error_percent())},
   };
 
   std::vector<double> outcomes;

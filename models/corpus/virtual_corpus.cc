@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
@@ -294,13 +295,21 @@ absl::StatusOr<bool> RateAndAccept(const ElectrodeTable& table, const CorpusDesi
          (d.eol_soh_percent + d.min_initial_margin_percent) / 100.0 * c->nominal_capacity_ah;
 }
 
+bool Selected(const std::vector<std::string>& names, const std::string& name) {
+  return names.empty() || std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+           return absl::EqualsIgnoreCase(n, name);
+         });
+}
+
 absl::StatusOr<std::vector<Couple>> Couples(const ElectrodeTable& table, const CorpusDesign& d) {
   std::vector<Couple> couples;
   for (Ion ion : d.ions) {
     for (const ElectrodeProperties& pos : table.electrodes()) {
       if (pos.role != ElectrodeRole::kPositive || !pos.UsedWith(ion)) continue;
+      if (!Selected(d.positive_electrodes, pos.name)) continue;
       for (const ElectrodeProperties& neg : table.electrodes()) {
         if (neg.role != ElectrodeRole::kNegative || !neg.UsedWith(ion)) continue;
+        if (!Selected(d.negative_electrodes, neg.name)) continue;
         CellConfig probe;
         probe.ion = ion;
         probe.positive_electrode = pos.name;

@@ -37,6 +37,8 @@ struct CorpusDesign {
   // one of these ions is a couple of the corpus; each couple gets cells / couples tests
   // (the remainder to the first couples of a seeded shuffle).
   std::vector<instruments::Ion> ions = {instruments::Ion::kLi, instruments::Ion::kNa};
+  // Only these electrodes (table names, case-insensitive); empty: every one.
+  std::vector<std::string> positive_electrodes, negative_electrodes;
 
   // Charge and discharge C-rates, sampled log-uniformly. The upper end is lowered per cell
   // design so that the IR drop at the highest rate stays below max_ir_drop_v (a coin or

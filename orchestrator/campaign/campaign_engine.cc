@@ -701,8 +701,8 @@ void CampaignEngine::Refit(Runtime& rt) {
 void CampaignEngine::UpdateSummary(Runtime& rt) {
   v1::Campaign& c = rt.campaign;
   uint32_t running = 0, finished = 0, stopped = 0;
-  double hours = 0, best = 0, ape = 0;
-  int scored = 0;
+  double hours = 0, best = 0;
+  std::vector<double> ape;
   for (const v1::Proposal& p : rt.proposals) {
     running += Pending(p);
     finished += p.state() == v1::PROPOSAL_STATE_FINISHED;
@@ -715,8 +715,7 @@ void CampaignEngine::UpdateSummary(Runtime& rt) {
     }
     if (p.state() == v1::PROPOSAL_STATE_FINISHED && !p.outcome_censored() &&
         p.reason().model_version() > 0 && p.outcome_cycles() > 0) {
-      ape += std::abs(p.reason().predicted_cycles() - p.outcome_cycles()) / p.outcome_cycles();
-      ++scored;
+      ape.push_back(std::abs(p.reason().predicted_cycles() - p.outcome_cycles()) / p.outcome_cycles());
     }
   }
   c.set_proposed(static_cast<uint32_t>(rt.proposals.size()));
@@ -725,7 +724,10 @@ void CampaignEngine::UpdateSummary(Runtime& rt) {
   c.set_early_stopped(stopped);
   c.set_channel_hours(hours);
   c.set_best_cycle_life(best);
-  c.set_model_mape_percent(scored > 0 ? 100 * ape / scored : 0);
+  if (!ape.empty()) {
+    std::nth_element(ape.begin(), ape.begin() + ape.size() / 2, ape.end());
+    c.set_model_error_percent(100 * ape[ape.size() / 2]);
+  }
 }
 
 absl::Status CampaignEngine::Save(Runtime& rt, const std::vector<int>& changed) {

@@ -311,23 +311,22 @@ absl::StatusOr<v1::Campaign> CampaignEngine::StopCampaign(const std::string& cam
 
 absl::StatusOr<CampaignEngine::Watch> CampaignEngine::StartWatch(const std::string& campaign_id,
                                                                  EventCallback on_event) {
-  ASSIGN_OR_RETURN(v1::Campaign stored, jobs_->store()->GetCampaign(campaign_id));
-  // On the engine thread, so no event slips between the snapshot and the subscription.
-  auto subscribe = [this, campaign_id, stored,
-                    on_event = std::move(on_event)]() -> absl::StatusOr<std::shared_ptr<Watch>> {
-    auto watch = std::make_shared<Watch>();
-    Runtime* rt = Find(campaign_id);
-    watch->snapshot.set_type(v1::CAMPAIGN_EVENT_TYPE_SNAPSHOT);
-    *watch->snapshot.mutable_campaign() = rt != nullptr ? rt->campaign : stored;
-    *watch->snapshot.mutable_at() = ToProtoTime(jobs_->clock()->Now());
+  RETURN_IF_ERROR(jobs_->store()->GetCampaign(campaign_id).status());
+  // Subscribe first, then read the snapshot: an event in between reaches the watcher too
+  // (each event carries the campaign after it, so a repeat is harmless; a loss is not).
+  // Nothing here waits for the engine thread, which may be busy pre-training a surrogate.
+  Watch watch;
+  {
     absl::MutexLock lock(&watchers_mu_);
     const uint64_t id = next_watcher_++;
-    watchers_.emplace(id, std::make_pair(campaign_id, on_event));
-    watch->subscription.reset(new Subscription(this, id));
-    return watch;
-  };
-  ASSIGN_OR_RETURN(std::shared_ptr<Watch> watch, RunOnEngine<std::shared_ptr<Watch>>(subscribe));
-  return std::move(*watch);
+    watchers_.emplace(id, std::make_pair(campaign_id, std::move(on_event)));
+    watch.subscription.reset(new Subscription(this, id));
+  }
+  ASSIGN_OR_RETURN(v1::Campaign campaign, jobs_->store()->GetCampaign(campaign_id));
+  watch.snapshot.set_type(v1::CAMPAIGN_EVENT_TYPE_SNAPSHOT);
+  *watch.snapshot.mutable_campaign() = std::move(campaign);
+  *watch.snapshot.mutable_at() = ToProtoTime(jobs_->clock()->Now());
+  return watch;
 }
 
 void CampaignEngine::OnJobEvent(const v1::JobEvent& event, const v1::Job& job) {

@@ -62,8 +62,10 @@ class CampaignEngine {
   absl::StatusOr<ionloop::v1::Campaign> StopCampaign(const std::string& campaign_id);
   absl::StatusOr<ionloop::v1::GetProposalsResponse> Proposals(const std::string& campaign_id);
 
-  // A watch: `on_event` gets every event after the snapshot, on the engine thread (it
-  // must not block). Destroying the subscription unsubscribes.
+  // A watch: the campaign as stored, and `on_event` for every event from the moment of
+  // subscription (one may repeat what the snapshot already shows), on the engine thread
+  // (it must not block). Destroying the subscription unsubscribes. Never waits for the
+  // engine thread.
   using EventCallback = std::function<void(const ionloop::v1::CampaignEvent&)>;
   class Subscription {
    public:

@@ -385,9 +385,16 @@ absl::Status CampaignEngine::Load(const v1::Campaign& campaign) {
       continue;
     }
     absl::StatusOr<v1::Job> job = jobs_->store()->GetJob(p.job_id());
-    if (job.ok() && (job->state() == v1::JOB_STATE_RUNNING || IsTerminal(job->state()))) {
-      HandleJob(r, *job);
+    if (!job.ok()) continue;
+    if (p.state() == v1::PROPOSAL_STATE_EARLY_STOPPED && !IsTerminal(job->state()) &&
+        !job->cancel_requested()) {
+      // The crash came between recording the prediction and cancelling the test.
+      v1::CancelJobRequest cancel;
+      cancel.set_job_id(p.job_id());
+      cancel.set_reason("early_stop");
+      jobs_->Cancel(cancel).IgnoreError();
     }
+    if (job->state() == v1::JOB_STATE_RUNNING || IsTerminal(job->state())) HandleJob(r, *job);
   }
   Refit(r);
   if (r.campaign.message() == "starting") r.campaign.set_message("running");

@@ -65,14 +65,25 @@ double ChargeRateAt(const cy::CyclingProtocol& p, double soc_percent) {
 }
 
 double ChargeHours(const cy::CyclingProtocol& p, double from, double to) {
-  // Piecewise constant: integrate between the step boundaries.
-  std::vector<double> edges = {from, to};
-  for (const cy::ChargeStep& s : p.charge_steps) {
-    if (s.until_soc_percent > from && s.until_soc_percent < to) edges.push_back(s.until_soc_percent);
+  // Piecewise constant: integrate between the step boundaries. Runs per candidate in
+  // featurization and SelectBatch: the edges live on the stack for up to 14 steps.
+  constexpr size_t kStackEdges = 16;
+  std::array<double, kStackEdges> stack_edges;
+  std::vector<double> heap_edges;
+  double* edges = stack_edges.data();
+  if (p.charge_steps.size() + 2 > kStackEdges) {
+    heap_edges.resize(p.charge_steps.size() + 2);
+    edges = heap_edges.data();
   }
-  std::sort(edges.begin(), edges.end());
+  size_t count = 0;
+  edges[count++] = from;
+  edges[count++] = to;
+  for (const cy::ChargeStep& s : p.charge_steps) {
+    if (s.until_soc_percent > from && s.until_soc_percent < to) edges[count++] = s.until_soc_percent;
+  }
+  std::sort(edges, edges + count);
   double hours = 0;
-  for (size_t i = 0; i + 1 < edges.size(); ++i) {
+  for (size_t i = 0; i + 1 < count; ++i) {
     const double a = edges[i], b = edges[i + 1];
     if (b <= a) continue;
     hours += (b - a) / 100.0 / ChargeRateAt(p, 0.5 * (a + b));
@@ -499,21 +510,32 @@ struct DesignSpace {
 
 DesignSpace DesignSpaceOf(const std::vector<Candidate>& candidates) {
   const size_t n = candidates.size();
-  std::vector<std::string> couples;
-  for (const Candidate& c : candidates) {
-    const std::string key = absl::StrCat(instruments::IonSymbol(c.config.ion), ":",
-                                         c.config.positive_electrode, "/",
-                                         c.config.negative_electrode);
-    if (std::find(couples.begin(), couples.end(), key) == couples.end()) couples.push_back(key);
+  // Couples in order of first appearance, compared field by field (no key strings: this
+  // runs over every candidate of every SelectBatch call).
+  struct CoupleRef {
+    Ion ion;
+    const std::string* positive;
+    const std::string* negative;
+  };
+  std::vector<CoupleRef> couples;
+  std::vector<size_t> couple_of(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const cy::CellConfig& c = candidates[i].config;
+    size_t k = 0;
+    while (k < couples.size() &&
+           !(couples[k].ion == c.ion && *couples[k].positive == c.positive_electrode &&
+             *couples[k].negative == c.negative_electrode)) {
+      ++k;
+    }
+    if (k == couples.size()) couples.push_back({c.ion, &c.positive_electrode, &c.negative_electrode});
+    couple_of[i] = k;
   }
   const size_t raw_dims = couples.size() + 6 + internal::kChargeShapeBins + 4;
   std::vector<double> raw(n * raw_dims, 0.0);
   for (size_t i = 0; i < n; ++i) {
     const cy::CellConfig& c = candidates[i].config;
     double* r = raw.data() + i * raw_dims;
-    const std::string key = absl::StrCat(instruments::IonSymbol(c.ion), ":", c.positive_electrode,
-                                         "/", c.negative_electrode);
-    r[std::find(couples.begin(), couples.end(), key) - couples.begin()] = 1;
+    r[couple_of[i]] = 1;
     r[couples.size() + static_cast<size_t>(c.design)] = 1;
     size_t k = couples.size() + 6;
     for (float f : internal::ChargeShapeFeatures(c.protocol)) r[k++] = f;
@@ -522,15 +544,23 @@ DesignSpace DesignSpaceOf(const std::vector<Candidate>& candidates) {
     r[k++] = c.protocol.voltage_min_v;
     r[k++] = c.protocol.voltage_max_v;
   }
+  // Column means and standard deviations, accumulated row by row (the same order of
+  // additions per column as a column-wise loop, cache-friendly).
   std::vector<size_t> keep;
   std::vector<double> mean(raw_dims, 0), sd(raw_dims, 0);
-  for (size_t k = 0; k < raw_dims; ++k) {
-    for (size_t i = 0; i < n; ++i) mean[k] += raw[i * raw_dims + k];
-    mean[k] /= std::max<size_t>(1, n);
-    for (size_t i = 0; i < n; ++i) {
-      const double d = raw[i * raw_dims + k] - mean[k];
+  for (size_t i = 0; i < n; ++i) {
+    const double* r = raw.data() + i * raw_dims;
+    for (size_t k = 0; k < raw_dims; ++k) mean[k] += r[k];
+  }
+  for (size_t k = 0; k < raw_dims; ++k) mean[k] /= std::max<size_t>(1, n);
+  for (size_t i = 0; i < n; ++i) {
+    const double* r = raw.data() + i * raw_dims;
+    for (size_t k = 0; k < raw_dims; ++k) {
+      const double d = r[k] - mean[k];
       sd[k] += d * d;
     }
+  }
+  for (size_t k = 0; k < raw_dims; ++k) {
     sd[k] = std::sqrt(sd[k] / std::max<size_t>(1, n));
     if (sd[k] > 1e-9) keep.push_back(k);
   }
@@ -732,17 +762,19 @@ absl::StatusOr<std::vector<Pick>> SelectBatch(const std::vector<Candidate>& cand
   }
 
   const double r2 = options.penalty_radius * options.penalty_radius;
+  std::vector<double> acq(n, 0.0);
+  std::vector<bool> avail = free;
   std::vector<double> penalty(n, 1.0);
   const auto penalize = [&](size_t j) {
     if (r2 <= 0) return;
+    // Only candidates still available are ever read again (avail only turns false), so
+    // the others are skipped: O(free · dims) per picked or pending point.
     for (size_t i = 0; i < n; ++i) {
+      if (!avail[i]) continue;
       penalty[i] *= 1.0 - std::exp(-space.Distance2(i, j) / (2 * r2));
     }
   };
   for (size_t j : pending_idx) penalize(j);
-
-  std::vector<double> acq(n, 0.0);
-  std::vector<bool> avail = free;
   for (int rank = 1; rank <= count; ++rank) {
     const double lambda = two ? rng.Uniform() : 1.0;
     const size_t member =

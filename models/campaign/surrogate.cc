@@ -16,10 +16,22 @@
 //     cleaned capacity series under the EOL criterion; a cell that never got there
 //     contributes its last measured cycle as a censored lower bound (dropping long-lived
 //     cells would teach the model that nothing lives long); cells with fewer than 10
-//     cycles are skipped.
+//     cycles are skipped;
+//   * Predict caches the feature matrix of the last candidate set it saw (the features
+//     depend only on the candidates and the table's embedding, never on the weights), so
+//     re-scoring the same candidates after each Fit costs the ensemble's forward only. The
+//     cache is keyed by a 64-bit fingerprint of every field of every candidate's CellConfig
+//     (and their count), recomputed on each call: a set edited in place, reordered or
+//     rebuilt at the same address misses the cache. The fingerprint costs a few % of
+//     featurizing.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -111,6 +123,50 @@ absl::Status ReadSettings(models::internal::ByteReader* r, TrainingSettings* s) 
   return r->I32(&s->batch_size);
 }
 
+uint64_t Mix64(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  h ^= h >> 31;
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 29);
+}
+uint64_t MixDouble(uint64_t h, double v) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  return Mix64(h, bits);
+}
+uint64_t MixString(uint64_t h, const std::string& v) {
+  return Mix64(Mix64(h, v.size()), std::hash<std::string_view>{}(v));
+}
+
+// A fingerprint of every field of every candidate's config (see the file comment).
+uint64_t FingerprintOf(const std::vector<Candidate>& candidates) {
+  uint64_t h = Mix64(0x6A09E667F3BCC909ull, candidates.size());
+  for (const Candidate& cand : candidates) {
+    const instruments::cycler::CellConfig& c = cand.config;
+    h = Mix64(h, static_cast<uint64_t>(c.ion));
+    h = MixString(h, c.positive_electrode);
+    h = MixString(h, c.negative_electrode);
+    h = MixString(h, c.electrolyte);
+    h = Mix64(h, static_cast<uint64_t>(c.design));
+    h = MixDouble(h, c.nominal_capacity_ah);
+    h = MixDouble(h, c.eol_soh_percent);
+    h = MixDouble(h, c.np_ratio);
+    const instruments::cycler::CyclingProtocol& p = c.protocol;
+    h = MixDouble(h, p.charge_c_rate);
+    h = Mix64(h, p.charge_steps.size());
+    for (const instruments::cycler::ChargeStep& st : p.charge_steps) {
+      h = MixDouble(h, st.c_rate);
+      h = MixDouble(h, st.until_soc_percent);
+    }
+    h = MixDouble(h, p.discharge_c_rate);
+    h = MixDouble(h, p.voltage_min_v);
+    h = MixDouble(h, p.voltage_max_v);
+    h = MixDouble(h, p.temperature_c);
+    h = MixDouble(h, p.rest_minutes);
+  }
+  return h;
+}
+
 }  // namespace
 
 TrainingSettings DefaultSurrogateSettings() {
@@ -133,6 +189,30 @@ struct Surrogate::Impl {
   std::optional<MlpEnsemble> pretrained;
   std::optional<MlpEnsemble> fitted;
   int version = 0;
+
+  // Predict's feature cache (see the file comment); guarded by cache_mutex so that
+  // concurrent const Predict calls stay safe.
+  mutable std::mutex cache_mutex;
+  mutable uint64_t cache_key = 0;
+  mutable size_t cache_rows = 0;
+  mutable std::shared_ptr<const Matrix> cache;
+
+  // The candidates' feature matrix, from the cache when it holds this set.
+  absl::StatusOr<std::shared_ptr<const Matrix>> CachedCandidateMatrix(
+      const std::vector<Candidate>& candidates) const {
+    const uint64_t key = FingerprintOf(candidates);
+    {
+      std::lock_guard<std::mutex> lock(cache_mutex);
+      if (cache != nullptr && cache_key == key && cache_rows == candidates.size()) return cache;
+    }
+    ASSIGN_OR_RETURN(Matrix x, CandidateMatrix(candidates));
+    auto shared = std::make_shared<const Matrix>(std::move(x));
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    cache_key = key;
+    cache_rows = candidates.size();
+    cache = shared;
+    return shared;
+  }
 
   int cols() const { return featurizer->size() + internal::kChargeShapeBins; }
 
@@ -272,7 +352,9 @@ absl::StatusOr<Surrogate::Prediction> Surrogate::Predict(
   if (model == nullptr) {
     return absl::FailedPreconditionError("surrogate: not trained (call Pretrain or Fit first)");
   }
-  ASSIGN_OR_RETURN(Matrix x, impl_->CandidateMatrix(candidates));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Matrix> features,
+                   impl_->CachedCandidateMatrix(candidates));
+  const Matrix& x = *features;
   const MlpEnsemble::Prediction p = model->Predict(x);
   const std::vector<std::vector<float>> members = model->PredictMembers(x);
   Prediction out;

@@ -167,5 +167,74 @@ TEST(SurrogateTest, PretrainsOnPriorCellsThenFineTunes) {
   EXPECT_EQ(s->Pretrain({}).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Predict caches the candidates' features (keyed by a fingerprint of their configs): a
+// large set scored with the cache gives the same predictions and the same SelectBatch
+// picks as a fresh surrogate that featurizes it anew; an edited set misses the cache.
+TEST(SurrogateTest, FeatureCacheGivesIdenticalPredictionsAndPicks) {
+  SearchSpace s;
+  s.ions = {Ion::kLi};
+  s.positive_electrodes = {"NMC811", "LFP"};
+  s.negative_electrodes = {"graphite"};
+  s.charge.c1.min = 1;
+  s.charge.c1.max = 6;
+  s.charge.c1.levels = 20;
+  s.charge.soc1_percent.min = 10;
+  s.charge.soc1_percent.max = 70;
+  s.charge.soc1_percent.levels = 10;
+  s.charge.c2.min = 0.5;
+  s.charge.c2.max = 3;
+  s.charge.c2.levels = 8;
+  s.temperature_c.values = {15, 25, 35, 45};
+  absl::StatusOr<std::vector<Candidate>> r = EnumerateCandidates(s, Table(), 20000, 3);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<Candidate> c = *std::move(r);
+  ASSERT_GT(c.size(), 5000u);
+  std::vector<Observation> obs;
+  for (size_t i = 0; i < c.size(); i += c.size() / 12) {
+    obs.push_back({c[i].index, 300.0 + 10.0 * static_cast<double>(i % 97), false});
+  }
+  TrainingSettings settings = DefaultSurrogateSettings();
+  settings.max_epochs = 30;
+  absl::StatusOr<Surrogate> a = Surrogate::Create(Table(), settings);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->Fit(c, obs).ok());
+  absl::StatusOr<std::string> bytes = a->Serialize();
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+
+  absl::StatusOr<Surrogate::Prediction> first = a->Predict(c);   // featurizes, fills the cache
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::vector<Candidate> copy = c;                          // another address, same set
+  absl::StatusOr<Surrogate::Prediction> cached = a->Predict(copy);
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  absl::StatusOr<Surrogate> b = Surrogate::Deserialize(*bytes, Table());  // empty cache
+  ASSERT_TRUE(b.ok()) << b.status();
+  absl::StatusOr<Surrogate::Prediction> fresh = b->Predict(c);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(cached->mean_log10, fresh->mean_log10);
+  EXPECT_EQ(cached->stddev_log10, fresh->stddev_log10);
+  EXPECT_EQ(cached->members_log10, fresh->members_log10);
+  EXPECT_EQ(first->mean_log10, fresh->mean_log10);
+
+  AcquisitionOptions options;
+  options.policy = Policy::kUcb;
+  const std::vector<int> pending = {static_cast<int>(c.size() / 2)};
+  absl::StatusOr<std::vector<Pick>> pa = SelectBatch(c, &*cached, obs, pending, 16, options);
+  absl::StatusOr<std::vector<Pick>> pb = SelectBatch(c, &*fresh, obs, pending, 16, options);
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  ASSERT_EQ(pa->size(), 16u);
+  for (size_t i = 0; i < pa->size(); ++i) {
+    EXPECT_EQ((*pa)[i].candidate, (*pb)[i].candidate);
+    EXPECT_EQ((*pa)[i].acquisition, (*pb)[i].acquisition);
+  }
+
+  // Edited in place (same vector, same size): the cache must not serve stale features.
+  c[0].config.protocol.temperature_c += 10;
+  absl::StatusOr<Surrogate::Prediction> edited = a->Predict(c);
+  absl::StatusOr<Surrogate::Prediction> edited_fresh = b->Predict(c);
+  ASSERT_TRUE(edited.ok() && edited_fresh.ok());
+  EXPECT_EQ(edited->mean_log10, edited_fresh->mean_log10);
+  EXPECT_NE(edited->mean_log10[0], first->mean_log10[0]);
+}
+
 }  // namespace
 }  // namespace ionloop::models::campaign

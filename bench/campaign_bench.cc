@@ -65,6 +65,13 @@ namespace cy = ionloop::instruments::cycler;
 using ionloop::instruments::ElectrodeTable;
 using ionloop::instruments::Ion;
 
+// An axis of `levels` values evenly spaced over [min, max].
+void SetRange(mc::Axis* axis, double min, double max, int levels) {
+  axis->min = min;
+  axis->max = max;
+  axis->levels = levels;
+}
+
 struct Config {
   int seeds = 10;
   int batch = 8;
@@ -346,18 +353,10 @@ void RunSpeed(const Config& c, const ElectrodeTable& table) {
   s.positive_electrodes = {"LFP", "NMC811", "NVPF"};
   s.negative_electrodes = {"graphite", "hard-carbon"};
   s.designs = {cy::CellDesign::kCoin};
-  s.charge.c1.min = 1;
-  s.charge.c1.max = 8;
-  s.charge.c1.levels = 30;
-  s.charge.soc1_percent.min = 10;
-  s.charge.soc1_percent.max = 70;
-  s.charge.soc1_percent.levels = 13;
-  s.charge.c2.min = 0.5;
-  s.charge.c2.max = 4;
-  s.charge.c2.levels = 12;
-  s.temperature_c.min = 10;
-  s.temperature_c.max = 45;
-  s.temperature_c.levels = 8;
+  SetRange(&s.charge.c1, 1, 8, 30);
+  SetRange(&s.charge.soc1_percent, 10, 70, 13);
+  SetRange(&s.charge.c2, 0.5, 4, 12);
+  SetRange(&s.temperature_c, 10, 45, 8);
   const int repeats = std::max(1, c.speed_repeats);
   std::vector<mc::Candidate> candidates;
   double t_enum = 1e300;
@@ -504,12 +503,8 @@ int main(int argc, char** argv) {
   li.negative_electrodes = {"graphite"};
   li.designs = {cy::CellDesign::kCylindrical};
   li.nominal_capacity_ah = 1.1;
-  li.charge.c1.min = 3;
-  li.charge.c1.max = 8;
-  li.charge.c1.levels = 14;
-  li.charge.soc1_percent.min = 5;
-  li.charge.soc1_percent.max = 75;
-  li.charge.soc1_percent.levels = 15;
+  SetRange(&li.charge.c1, 3, 8, 14);
+  SetRange(&li.charge.soc1_percent, 5, 75, 15);
   li.charge.charge_time_to_80_h = 1.0 / 6;
   li.discharge_c_rate.values = {4};
   li.temperature_c.values = {30};
@@ -649,12 +644,8 @@ int main(int argc, char** argv) {
     na.negative_electrodes = {"hard-carbon"};
     na.designs = {cy::CellDesign::kPouch};
     na.nominal_capacity_ah = 1.0;
-    na.charge.c1.min = 2;
-    na.charge.c1.max = 6;
-    na.charge.c1.levels = 13;
-    na.charge.soc1_percent.min = 5;
-    na.charge.soc1_percent.max = 75;
-    na.charge.soc1_percent.levels = 15;
+    SetRange(&na.charge.c1, 2, 6, 13);
+    SetRange(&na.charge.soc1_percent, 5, 75, 15);
     na.charge.charge_time_to_80_h = 0.25;
     na.discharge_c_rate.values = {1};
     na.temperature_c.values = {25};

@@ -53,6 +53,20 @@ absl::string_view ElectrodeRoleName(ElectrodeRole role) {
   return role == ElectrodeRole::kPositive ? "positive" : "negative";
 }
 
+double StandardPotentialVsShe(Ion ion) {
+  switch (ion) {
+    case Ion::kLi:
+      return -3.04;
+    case Ion::kNa:
+      return -2.71;
+    case Ion::kK:
+      return -2.93;
+    case Ion::kMg:
+      return -2.37;
+  }
+  return -3.04;
+}
+
 absl::string_view IonSymbol(Ion ion) {
   switch (ion) {
     case Ion::kLi:

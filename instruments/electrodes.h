@@ -27,6 +27,9 @@ enum class Ion : uint8_t { kLi, kNa, kK, kMg };
 absl::string_view ElectrodeRoleName(ElectrodeRole role);
 // "Li", "Na", "K", "Mg".
 absl::string_view IonSymbol(Ion ion);
+// Standard reduction potential of the ion's metal couple, V vs SHE (CRC Handbook): moves
+// a potential measured against one metal to another (docs/science.md lists them).
+double StandardPotentialVsShe(Ion ion);
 
 struct ElectrodeInfo {
   absl::string_view name;         // canonical name, e.g. "NMC811", "hard-carbon"

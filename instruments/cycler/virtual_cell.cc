@@ -15,22 +15,6 @@ constexpr double kGasConstant = 8.314462618;  // J/(mol K)
 constexpr double kReferenceK = 298.15;
 constexpr double kZeroCelsius = 273.15;
 
-// Standard reduction potentials vs SHE (V): they move a potential measured against one
-// metal to another (CRC Handbook).
-double StandardPotential(Ion ion) {
-  switch (ion) {
-    case Ion::kLi:
-      return -3.04;
-    case Ion::kNa:
-      return -2.71;
-    case Ion::kK:
-      return -2.93;
-    case Ion::kMg:
-      return -2.37;
-  }
-  return -3.04;
-}
-
 // Shannon effective ionic radii, 6-coordinate (Å; Acta Cryst. A32 (1976) 751).
 double IonicRadius(Ion ion) {
   switch (ion) {
@@ -169,10 +153,11 @@ absl::StatusOr<VirtualCell> VirtualCell::Create(const CellConfig& config,
   cell.design_ = params.design[static_cast<size_t>(config.design)];
   cell.pos_ = **pos;
   cell.neg_ = **neg;
-  const double cell_e0 = StandardPotential(config.ion);
-  cell.pos_offset_v_ = StandardPotential(cell.pos_.potential_vs) - cell_e0;
+  const double cell_e0 = StandardPotentialVsShe(config.ion);
+  cell.pos_offset_v_ = StandardPotentialVsShe(cell.pos_.potential_vs) - cell_e0;
   cell.pos_ocv_ = ElectrodeOcv(cell.pos_, cell.pos_offset_v_);
-  cell.neg_ocv_ = ElectrodeOcv(cell.neg_, StandardPotential(cell.neg_.potential_vs) - cell_e0);
+  cell.neg_ocv_ =
+      ElectrodeOcv(cell.neg_, StandardPotentialVsShe(cell.neg_.potential_vs) - cell_e0);
   cell.reservoir_negative_ = cell.neg_.ocv_shape == OcvShape::kMetal;
   cell.np_ratio_ = config.np_ratio > 0 ? config.np_ratio
                    : cell.neg_.ocv_shape == OcvShape::kCapacitive ? params.np_capacitive

@@ -36,23 +36,6 @@ using instruments::cycler::ModelParameters;
 using instruments::cycler::Rng;
 using instruments::cycler::VirtualCell;
 
-// Standard reduction potentials vs SHE (V, CRC Handbook): the same values the virtual
-// cycler uses to move a potential measured against one metal to the cell's ion
-// (instruments/cycler/virtual_cell.cc keeps them private; docs/science.md lists them).
-double StandardPotential(Ion ion) {
-  switch (ion) {
-    case Ion::kLi:
-      return -3.04;
-    case Ion::kNa:
-      return -2.71;
-    case Ion::kK:
-      return -2.93;
-    case Ion::kMg:
-      return -2.37;
-  }
-  return -3.04;
-}
-
 // Nominal capacities (Ah) by design, sampled log-uniformly before rating: coin 2032,
 // 18650/21700, research and commercial pouch, prismatic, Swagelok and three-electrode lab
 // cells (orders of magnitude).
@@ -343,9 +326,9 @@ absl::StatusOr<CoupleWindow> PracticalWindow(const ElectrodeTable& table,
                    Electrode(table, "negative_electrode", config.negative_electrode,
                              ElectrodeRole::kNegative, config.ion));
   const ModelParameters params;
-  const double e0 = StandardPotential(config.ion);
-  const double pos_offset = StandardPotential(pos->potential_vs) - e0;
-  const double neg_offset = StandardPotential(neg->potential_vs) - e0;
+  const double e0 = StandardPotentialVsShe(config.ion);
+  const double pos_offset = StandardPotentialVsShe(pos->potential_vs) - e0;
+  const double neg_offset = StandardPotentialVsShe(neg->potential_vs) - e0;
   const bool metal = neg->ocv_shape == OcvShape::kMetal;
   const double np = config.np_ratio > 0                       ? config.np_ratio
                     : neg->ocv_shape == OcvShape::kCapacitive ? params.np_capacitive

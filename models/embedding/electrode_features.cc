@@ -19,17 +19,6 @@ bool IsLogColumn(const std::string& column) {
          column == "electronic_conductivity_s_cm" || column == "ionic_conductivity_s_cm";
 }
 
-// Standard potential of the metal couple, V vs SHE.
-double StandardPotential(Ion ion) {
-  switch (ion) {
-    case Ion::kLi: return -3.04;
-    case Ion::kNa: return -2.71;
-    case Ion::kK: return -2.93;
-    case Ion::kMg: return -2.37;
-  }
-  return NAN;
-}
-
 constexpr OcvShape kShapes[] = {OcvShape::kPlateau, OcvShape::kTwoPlateau, OcvShape::kSloping,
                                 OcvShape::kCapacitive, OcvShape::kMetal};
 constexpr Ion kIons[] = {Ion::kLi, Ion::kNa, Ion::kK, Ion::kMg};
@@ -60,7 +49,7 @@ std::vector<double> ElectrodeFeatures::Raw(const ElectrodeProperties& e) const {
     if (IsLogColumn(c)) x = (std::isfinite(x) && x > 0) ? std::log10(x) : NAN;
     v.push_back(std::isfinite(x) ? x : NAN);
   }
-  v.push_back(e.avg_potential_v + StandardPotential(e.potential_vs));
+  v.push_back(e.avg_potential_v + StandardPotentialVsShe(e.potential_vs));
   v.push_back(e.role == instruments::ElectrodeRole::kPositive ? 1 : 0);
   for (Ion ion : kIons) v.push_back(e.UsedWith(ion) ? 1 : 0);
   v.push_back(e.plating_prone ? 1 : 0);

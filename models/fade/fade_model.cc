@@ -5,15 +5,14 @@
 #include <cmath>
 #include <numeric>
 #include <optional>
-#include <random>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "models/data/capacity_series.h"
 #include "models/data/early_features.h"
 #include "models/data/elastic_net.h"
 #include "models/embedding/bytes_internal.h"
+#include "models/model_training_internal.h"
 #include "models/nn/mlp_ensemble.h"
 
 namespace ionloop::models {
@@ -220,14 +219,8 @@ absl::StatusOr<FadeModel> FadeModel::Train(const std::vector<CellSeries>& cells,
   impl->options = base != nullptr ? base->impl_->options : options;
   impl->options.training = options.training;
 
-  std::vector<int> order(cells.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(options.training.seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  const int held_out = cells.size() >= 10
-                           ? static_cast<int>(std::round(options.training.validation_fraction *
-                                                         cells.size()))
-                           : 0;
+  const internal::CellSplit split = internal::SplitCells(
+      cells.size(), options.training.validation_fraction, options.training.seed);
 
   if (base == nullptr && options.base != "variance" && options.base != "discharge" &&
       options.base != "none") {
@@ -241,8 +234,8 @@ absl::StatusOr<FadeModel> FadeModel::Train(const std::vector<CellSeries>& cells,
   };
   std::vector<Usable> usable;
   int skipped = 0;
-  for (size_t k = held_out; k < order.size(); ++k) {
-    const CellSeries& cell = cells[order[k]];
+  for (int i : split.training) {
+    const CellSeries& cell = cells[i];
     absl::StatusOr<std::vector<float>> f = impl->CellFeatures(cell);
     std::vector<SohPoint> truths = Impl::Truths(cell, impl->options.soh_step_percent);
     truths.erase(std::remove_if(truths.begin(), truths.end(),
@@ -296,52 +289,26 @@ absl::StatusOr<FadeModel> FadeModel::Train(const std::vector<CellSeries>& cells,
   }
 
   const EnsembleOptions ensemble_options = EnsembleOptionsOf(options.training);
-  const int members = ensemble_options.members;
-  const int epochs = ensemble_options.max_epochs;
-  const ProgressFn on_epoch = [&](const TrainProgress& p) {
-    if (!progress) return true;
-    const double fraction = (p.member + static_cast<double>(p.epoch + 1) / epochs) / members;
-    return progress(std::min(fraction, 1.0),
-                    absl::StrFormat("member %d/%d epoch %d: loss %.4f, validation %.4f",
-                                    p.member + 1, p.members, p.epoch + 1, p.train_loss,
-                                    p.validation_loss));
-  };
-  if (base != nullptr) {
-    ASSIGN_OR_RETURN(MlpEnsemble tuned, base->impl_->ensemble->Clone());
-    RETURN_IF_ERROR(tuned.FineTune(x, y, ensemble_options, on_epoch));
-    impl->ensemble.emplace(std::move(tuned));
-  } else {
-    ASSIGN_OR_RETURN(MlpEnsemble trained, MlpEnsemble::Train(x, y, ensemble_options, on_epoch));
-    impl->ensemble.emplace(std::move(trained));
-  }
+  ASSIGN_OR_RETURN(MlpEnsemble ensemble,
+                   internal::TrainOrFineTune(base ? &*base->impl_->ensemble : nullptr, x, y,
+                                             ensemble_options,
+                                             internal::EpochProgress(progress, ensemble_options)));
+  impl->ensemble.emplace(std::move(ensemble));
 
   FadeModel model(std::move(impl));
   ModelReport& report = model.impl_->report;
   report.training_cells = used;
   report.training_rows = static_cast<int>(x.rows);
-  if (held_out > 0) {
+  if (!split.validation.empty()) {
     std::vector<CellSeries> held;
-    for (int k = 0; k < held_out; ++k) held.push_back(cells[order[k]]);
+    for (int i : split.validation) held.push_back(cells[i]);
     ASSIGN_OR_RETURN(Evaluation e, model.Evaluate(held));
-    // Calibration as the lifetime model's: the median standardized log10 error of the
-    // held-out cells is set to a Gaussian's (0.6745), when there are enough of them.
-    std::vector<double> z;
-    for (const EvaluatedPoint& p : e.points) {
-      if (p.scored && p.predicted_log10_stddev > 0) {
-        z.push_back(std::abs(std::log10(p.true_cycles) - p.predicted_log10_mean) /
-                    p.predicted_log10_stddev);
-      }
-    }
-    if (z.size() >= 5) {
-      std::nth_element(z.begin(), z.begin() + z.size() / 2, z.end());
-      model.impl_->stddev_scale = std::clamp(z[z.size() / 2] / 0.6745, 0.25, 20.0);
+    // Calibration as the lifetime model's (one point per cell here, so 5 suffice).
+    if (const std::optional<double> scale = internal::StddevScale(e, 5)) {
+      model.impl_->stddev_scale = *scale;
       ASSIGN_OR_RETURN(e, model.Evaluate(held));
     }
-    report.validation_cells = e.cells_evaluated;
-    report.rmse_cycles = e.rmse_cycles;
-    report.mape_percent = e.mape_percent;
-    report.coverage_68 = e.coverage_68;
-    report.coverage_95 = e.coverage_95;
+    internal::SetHeldOutFigures(e, &report);
   }
   report.training_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -461,11 +428,7 @@ absl::StatusOr<std::string> FadeModel::Serialize() const {
   w.F64(impl_->stddev_scale);
   ASSIGN_OR_RETURN(std::string ensemble, impl_->ensemble->Serialize());
   w.Str(ensemble);
-  const ModelReport& r = impl_->report;
-  w.I32(r.training_cells);
-  w.I32(r.training_rows);
-  w.I32(r.validation_cells);
-  w.F64s({r.rmse_cycles, r.mape_percent, r.coverage_68, r.coverage_95, r.training_seconds});
+  internal::WriteReport(impl_->report, &w);
   return w.Take();
 }
 
@@ -505,15 +468,8 @@ absl::StatusOr<FadeModel> FadeModel::Deserialize(absl::string_view bytes) {
   RETURN_IF_ERROR(r.Str(&ensemble));
   ASSIGN_OR_RETURN(MlpEnsemble e, MlpEnsemble::Deserialize(ensemble));
   impl->ensemble.emplace(std::move(e));
-  int32_t cells = 0, rows = 0, validation = 0;
-  std::vector<double> figures;
-  RETURN_IF_ERROR(r.I32(&cells));
-  RETURN_IF_ERROR(r.I32(&rows));
-  RETURN_IF_ERROR(r.I32(&validation));
-  RETURN_IF_ERROR(r.F64s(&figures));
+  RETURN_IF_ERROR(internal::ReadReport(&r, &impl->report));
   RETURN_IF_ERROR(r.ExpectEnd());
-  if (figures.size() != 5) return r.Corrupt("report figures");
-  impl->report = {cells, rows, validation, figures[0], figures[1], figures[2], figures[3], figures[4]};
   if (static_cast<int>(impl->names.size()) != impl->ensemble->input_dim()) {
     return r.Corrupt(absl::StrCat("the network takes ", impl->ensemble->input_dim(),
                                   " inputs, the features are ", impl->names.size()));

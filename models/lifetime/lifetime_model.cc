@@ -3,16 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
 #include <optional>
-#include <random>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "models/corpus/lifetime_features.h"
 #include "models/data/capacity_series.h"
 #include "models/embedding/bytes_internal.h"
+#include "models/model_training_internal.h"
 #include "models/embedding/pca_embedding.h"
 #include "models/nn/encoder_embedding.h"
 #include "models/nn/mlp_ensemble.h"
@@ -189,16 +187,10 @@ absl::StatusOr<LifetimeModel> LifetimeModel::Train(const std::vector<CellSeries>
   for (const std::string& n : SohInputNames()) impl->names.push_back(n);
 
   // Hold out whole cells for the report.
-  std::vector<int> order(cells.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(options.training.seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  const int held_out = cells.size() >= 10
-                           ? static_cast<int>(std::round(options.training.validation_fraction *
-                                                         cells.size()))
-                           : 0;
-  const std::vector<int> validation(order.begin(), order.begin() + held_out);
-  const std::vector<int> training(order.begin() + held_out, order.end());
+  const internal::CellSplit split = internal::SplitCells(
+      cells.size(), options.training.validation_fraction, options.training.seed);
+  const std::vector<int>& validation = split.validation;
+  const std::vector<int>& training = split.training;
 
   int skipped = 0;
   ASSIGN_OR_RETURN(Examples train, impl->ExamplesOf(cells, training, &skipped));
@@ -209,25 +201,11 @@ absl::StatusOr<LifetimeModel> LifetimeModel::Train(const std::vector<CellSeries>
   }
 
   const EnsembleOptions ensemble_options = EnsembleOptionsOf(options.training);
-  const int members = ensemble_options.members;
-  const int epochs = ensemble_options.max_epochs;
-  const ProgressFn on_epoch = [&](const TrainProgress& p) {
-    if (!progress) return true;
-    const double fraction = (p.member + static_cast<double>(p.epoch + 1) / epochs) / members;
-    return progress(std::min(fraction, 1.0),
-                    absl::StrFormat("member %d/%d epoch %d: loss %.4f, validation %.4f",
-                                    p.member + 1, p.members, p.epoch + 1, p.train_loss,
-                                    p.validation_loss));
-  };
-  if (base != nullptr) {
-    ASSIGN_OR_RETURN(MlpEnsemble tuned, base->impl_->ensemble->Clone());
-    RETURN_IF_ERROR(tuned.FineTune(train.x, train.y, ensemble_options, on_epoch));
-    impl->ensemble.emplace(std::move(tuned));
-  } else {
-    ASSIGN_OR_RETURN(MlpEnsemble trained,
-                     MlpEnsemble::Train(train.x, train.y, ensemble_options, on_epoch));
-    impl->ensemble.emplace(std::move(trained));
-  }
+  ASSIGN_OR_RETURN(MlpEnsemble ensemble,
+                   internal::TrainOrFineTune(base ? &*base->impl_->ensemble : nullptr, train.x,
+                                             train.y, ensemble_options,
+                                             internal::EpochProgress(progress, ensemble_options)));
+  impl->ensemble.emplace(std::move(ensemble));
 
   LifetimeModel model(std::move(impl));
   ModelReport& report = model.impl_->report;
@@ -237,28 +215,13 @@ absl::StatusOr<LifetimeModel> LifetimeModel::Train(const std::vector<CellSeries>
     std::vector<CellSeries> held;
     for (int i : validation) held.push_back(cells[i]);
     ASSIGN_OR_RETURN(Evaluation e, model.Evaluate(held));
-    // Calibration: deep ensembles trained on rows that share cells are overconfident on
-    // new cells. Scale the log10 stddev so that the median standardized error on the
-    // held-out cells is that of a Gaussian (0.6745): one number, fitted on cells the
-    // networks never saw. The report's coverages are then measured on the cells that
-    // set the scale; benchmarks score separate cells.
-    std::vector<double> z;
-    for (const EvaluatedPoint& p : e.points) {
-      if (p.scored && p.predicted_log10_stddev > 0) {
-        z.push_back(std::abs(std::log10(p.true_cycles) - p.predicted_log10_mean) /
-                    p.predicted_log10_stddev);
-      }
-    }
-    if (z.size() >= 10) {
-      std::nth_element(z.begin(), z.begin() + z.size() / 2, z.end());
-      model.impl_->stddev_scale = std::clamp(z[z.size() / 2] / 0.6745, 0.25, 20.0);
+    // One stddev scale, fitted on cells the networks never saw. The report's coverages
+    // are then measured on the cells that set the scale; benchmarks score separate cells.
+    if (const std::optional<double> scale = internal::StddevScale(e, 10)) {
+      model.impl_->stddev_scale = *scale;
       ASSIGN_OR_RETURN(e, model.Evaluate(held));
     }
-    report.validation_cells = e.cells_evaluated;
-    report.rmse_cycles = e.rmse_cycles;
-    report.mape_percent = e.mape_percent;
-    report.coverage_68 = e.coverage_68;
-    report.coverage_95 = e.coverage_95;
+    internal::SetHeldOutFigures(e, &report);
   }
   report.training_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -379,11 +342,7 @@ absl::StatusOr<std::string> LifetimeModel::Serialize() const {
   w.Str(impl_->embedding->Serialize());
   ASSIGN_OR_RETURN(std::string ensemble, impl_->ensemble->Serialize());
   w.Str(ensemble);
-  const ModelReport& r = impl_->report;
-  w.I32(r.training_cells);
-  w.I32(r.training_rows);
-  w.I32(r.validation_cells);
-  w.F64s({r.rmse_cycles, r.mape_percent, r.coverage_68, r.coverage_95, r.training_seconds});
+  internal::WriteReport(impl_->report, &w);
   return w.Take();
 }
 
@@ -420,23 +379,8 @@ absl::StatusOr<LifetimeModel> LifetimeModel::Deserialize(absl::string_view bytes
   ASSIGN_OR_RETURN(impl->embedding, DeserializeEmbedding(o.embedding, embedding));
   ASSIGN_OR_RETURN(MlpEnsemble e, MlpEnsemble::Deserialize(ensemble));
   impl->ensemble.emplace(std::move(e));
-  ModelReport& rep = impl->report;
-  int32_t cells = 0, rows = 0, validation = 0;
-  std::vector<double> figures;
-  RETURN_IF_ERROR(r.I32(&cells));
-  RETURN_IF_ERROR(r.I32(&rows));
-  RETURN_IF_ERROR(r.I32(&validation));
-  RETURN_IF_ERROR(r.F64s(&figures));
+  RETURN_IF_ERROR(internal::ReadReport(&r, &impl->report));
   RETURN_IF_ERROR(r.ExpectEnd());
-  if (figures.size() != 5) return r.Corrupt("report figures");
-  rep.training_cells = cells;
-  rep.training_rows = rows;
-  rep.validation_cells = validation;
-  rep.rmse_cycles = figures[0];
-  rep.mape_percent = figures[1];
-  rep.coverage_68 = figures[2];
-  rep.coverage_95 = figures[3];
-  rep.training_seconds = figures[4];
   impl->featurizer = std::make_unique<LifetimeFeaturizer>(table, impl->embedding);
   impl->names = impl->featurizer->Names();
   for (const std::string& n : SohInputNames()) impl->names.push_back(n);

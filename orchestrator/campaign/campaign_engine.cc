@@ -41,30 +41,6 @@ bool HasOutcome(const v1::Proposal& p) {
   return p.state() == v1::PROPOSAL_STATE_FINISHED || p.state() == v1::PROPOSAL_STATE_EARLY_STOPPED;
 }
 
-v1::CellSpec CellSpecOf(const cyc::CellConfig& c) {
-  v1::CellSpec cell;
-  cell.set_ion(cyc::IonToProto(c.ion));
-  cell.set_positive_electrode(c.positive_electrode);
-  cell.set_negative_electrode(c.negative_electrode);
-  cell.set_electrolyte(c.electrolyte);
-  cell.set_design(cyc::DesignToProto(c.design));
-  cell.set_nominal_capacity_ah(c.nominal_capacity_ah);
-  v1::CyclingProtocol* p = cell.mutable_protocol();
-  p->set_charge_c_rate(c.protocol.charge_c_rate);
-  for (const cyc::ChargeStep& s : c.protocol.charge_steps) {
-    v1::ChargeStep* step = p->add_charge_steps();
-    step->set_c_rate(s.c_rate);
-    step->set_until_soc_percent(s.until_soc_percent);
-  }
-  p->set_discharge_c_rate(c.protocol.discharge_c_rate);
-  p->set_voltage_min_v(c.protocol.voltage_min_v);
-  p->set_voltage_max_v(c.protocol.voltage_max_v);
-  p->set_temperature_c(c.protocol.temperature_c);
-  p->set_rest_minutes(c.protocol.rest_minutes);
-  cell.set_eol_soh_percent(c.eol_soh_percent);
-  return cell;
-}
-
 // Cycles to the EOL criterion of the cleaned capacity series, or nullopt when the test
 // ended above it.
 std::optional<double> CycleLifeOf(const models::CellSeries& series) {
@@ -538,7 +514,7 @@ absl::Status CampaignEngine::Fill(Runtime& rt) {
     p.set_campaign_id(rt.campaign.id());
     p.set_candidate_index(static_cast<uint32_t>(c.index));
     p.set_candidate_label(c.label);
-    *p.mutable_cell() = CellSpecOf(c.config);
+    *p.mutable_cell() = cyc::CellConfigToProto(c.config);
     p.set_charge_time_h(c.charge_time_h);
     p.set_state(v1::PROPOSAL_STATE_PROPOSED);
     *p.mutable_proposed_at() = ToProtoTime(jobs_->clock()->Now());

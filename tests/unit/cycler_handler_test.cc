@@ -27,6 +27,7 @@ namespace ionloop::worker::cycler {
 namespace {
 
 using instruments::cycler::CellConfigFromProto;
+using instruments::cycler::CellConfigToProto;
 using instruments::cycler::DesignFromProto;
 using instruments::cycler::DesignToProto;
 using instruments::cycler::IonFromProto;
@@ -202,6 +203,8 @@ TEST(CyclerAdapter, CellSpecBecomesTheModelsConfig) {
 
   cell.set_eol_soh_percent(70);
   EXPECT_DOUBLE_EQ(CellConfigFromProto(cell)->eol_soh_percent, 70);
+  // And back: the spec round-trips through the config.
+  EXPECT_TRUE(Same(CellConfigToProto(*CellConfigFromProto(cell)), cell));
   for (v1::Ion ion : {v1::ION_LI, v1::ION_NA, v1::ION_K, v1::ION_MG}) {
     EXPECT_EQ(IonToProto(*IonFromProto(ion)), ion);
   }

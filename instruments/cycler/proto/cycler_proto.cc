@@ -92,6 +92,30 @@ absl::StatusOr<cyc::CellConfig> CellConfigFromProto(const v1::CellSpec& cell) {
   return config;
 }
 
+v1::CellSpec CellConfigToProto(const cyc::CellConfig& c) {
+  v1::CellSpec cell;
+  cell.set_ion(IonToProto(c.ion));
+  cell.set_positive_electrode(c.positive_electrode);
+  cell.set_negative_electrode(c.negative_electrode);
+  cell.set_electrolyte(c.electrolyte);
+  cell.set_design(DesignToProto(c.design));
+  cell.set_nominal_capacity_ah(c.nominal_capacity_ah);
+  v1::CyclingProtocol* p = cell.mutable_protocol();
+  p->set_charge_c_rate(c.protocol.charge_c_rate);
+  for (const cyc::ChargeStep& s : c.protocol.charge_steps) {
+    v1::ChargeStep* step = p->add_charge_steps();
+    step->set_c_rate(s.c_rate);
+    step->set_until_soc_percent(s.until_soc_percent);
+  }
+  p->set_discharge_c_rate(c.protocol.discharge_c_rate);
+  p->set_voltage_min_v(c.protocol.voltage_min_v);
+  p->set_voltage_max_v(c.protocol.voltage_max_v);
+  p->set_temperature_c(c.protocol.temperature_c);
+  p->set_rest_minutes(c.protocol.rest_minutes);
+  cell.set_eol_soh_percent(c.eol_soh_percent);
+  return cell;
+}
+
 v1::CycleRecord CycleRecordToProto(const cyc::CycleRecord& r) {
   v1::CycleRecord out;
   out.set_cycle_index(r.cycle_index);

@@ -39,6 +39,9 @@ double EolSohPercent(const v1::CellSpec& cell);
 // by VirtualCell::Create.
 absl::StatusOr<instruments::cycler::CellConfig> CellConfigFromProto(const v1::CellSpec& cell);
 
+// CellConfig → CellSpec: the inverse of CellConfigFromProto (np_ratio has no field).
+v1::CellSpec CellConfigToProto(const instruments::cycler::CellConfig& config);
+
 // The virtual cycler's record → the proto (the ground-truth fields are not sent).
 v1::CycleRecord CycleRecordToProto(const instruments::cycler::CycleRecord& record);
 v1::VoltageCurve VoltageCurveToProto(const instruments::cycler::VoltageCurve& curve);

@@ -8,132 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "orchestrator/jobs/job_states.h"
+#include "common/status_macros.h"
+#include "orchestrator/service/event_stream_reactor.h"
 #include "orchestrator/service/grpc_status.h"
 #include "orchestrator/service/respond_later.h"
 
 namespace ionloop::orchestrator {
 namespace {
-
-// Streams a job's current state, then each event, and finishes after the first
-// message whose job is in a terminal state. Events arrive on publishing threads; at
-// most one write is in flight, and Finish is only called with no write in flight, so
-// the reactor cannot be deleted under a writer.
-class WatchJobReactor final : public grpc::ServerWriteReactor<v1::WatchJobResponse> {
- public:
-  WatchJobReactor(JobManager* manager, const v1::WatchJobRequest& request)
-      : link_(std::make_shared<Link>()) {
-    link_->reactor = this;
-    auto on_event = [link = link_](const v1::JobEvent& event, const v1::Job& job) {
-      v1::WatchJobResponse message;
-      *message.mutable_event() = event;
-      *message.mutable_job() = job;
-      absl::MutexLock lock(&link->mu);
-      if (link->reactor == nullptr) return;
-      if (!link->ready) {
-        link->early.push_back(std::move(message));
-        return;
-      }
-      link->reactor->Push(std::move(message));
-    };
-    absl::StatusOr<JobManager::Watch> watch = manager->StartWatch(request, std::move(on_event));
-    if (!watch.ok()) {
-      {
-        absl::MutexLock lock(&mu_);
-        finished_ = true;
-      }
-      Finish(ToGrpcStatus(watch.status()));
-      return;
-    }
-    subscription_ = std::move(watch->subscription);
-    Push(std::move(watch->current));
-    // Events published between StartWatch and here waited in `early`.
-    absl::MutexLock lock(&link_->mu);
-    for (v1::WatchJobResponse& message : link_->early) Push(std::move(message));
-    link_->early.clear();
-    link_->ready = true;
-  }
-
-  void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok) cancelled_ = true;
-    }
-    Pump();
-  }
-
-  void OnCancel() override {
-    {
-      absl::MutexLock lock(&mu_);
-      cancelled_ = true;
-    }
-    Pump();
-  }
-
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&link_->mu);
-      link_->reactor = nullptr;
-    }
-    subscription_.reset();
-    delete this;
-  }
-
- private:
-  // Lets bus callbacks reach the reactor only while it is alive, and only once the
-  // current state has been queued (earlier events wait in `early`).
-  struct Link {
-    absl::Mutex mu;
-    WatchJobReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
-    bool ready ABSL_GUARDED_BY(mu) = false;
-    std::vector<v1::WatchJobResponse> early ABSL_GUARDED_BY(mu);
-  };
-
-  void Push(v1::WatchJobResponse message) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_ || ending_) return;
-      if (message.event().seq() <= last_seq_) return;  // already sent
-      last_seq_ = message.event().seq();
-      if (IsTerminal(message.job().state())) ending_ = true;
-      pending_.push_back(std::move(message));
-    }
-    Pump();
-  }
-
-  void Pump() {
-    bool write = false;
-    bool finish = false;
-    grpc::Status status;
-    {
-      absl::MutexLock lock(&mu_);
-      if (writing_ || finished_) return;
-      if (cancelled_) {
-        finished_ = finish = true;
-        status = grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
-      } else if (!pending_.empty()) {
-        in_flight_ = std::move(pending_.front());
-        pending_.pop_front();
-        writing_ = write = true;
-      } else if (ending_) {
-        finished_ = finish = true;
-      }
-    }
-    if (write) StartWrite(&in_flight_);
-    if (finish) Finish(status);
-  }
-
-  std::shared_ptr<Link> link_;
-  std::unique_ptr<JobEventBus::Subscription> subscription_;
-  absl::Mutex mu_;
-  std::deque<v1::WatchJobResponse> pending_ ABSL_GUARDED_BY(mu_);
-  v1::WatchJobResponse in_flight_;  // owned by gRPC while writing_
-  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool ending_ ABSL_GUARDED_BY(mu_) = false;    // a terminal state is queued
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or about to be
-};
 
 // Streams stored measurements page by page; one page is read per exhausted buffer.
 class ListMeasurementsReactor final : public grpc::ServerWriteReactor<v1::Measurement> {
@@ -279,7 +160,28 @@ grpc::ServerUnaryReactor* JobsService::CancelJob(grpc::CallbackServerContext* co
 
 grpc::ServerWriteReactor<v1::WatchJobResponse>* JobsService::WatchJob(
     grpc::CallbackServerContext* /*context*/, const v1::WatchJobRequest* request) {
-  return new WatchJobReactor(manager_, *request);
+  using Reactor = EventStreamReactor<v1::WatchJobResponse, JobEventBus::Subscription>;
+  const v1::WatchJobRequest watch = *request;
+  auto subscribe = [this, watch](Reactor::Sink sink) -> absl::StatusOr<Reactor::Start> {
+    auto on_event = [sink = std::move(sink)](const v1::JobEvent& event, const v1::Job& job) {
+      v1::WatchJobResponse message;
+      *message.mutable_event() = event;
+      *message.mutable_job() = job;
+      sink(std::move(message));
+    };
+    ASSIGN_OR_RETURN(JobManager::Watch started, manager_->StartWatch(watch, std::move(on_event)));
+    return Reactor::Start{std::move(started.current), std::move(started.subscription)};
+  };
+  // Events carry their seq: one already sent (the snapshot's) is not sent again. The
+  // stream ends after the first message whose job is in a terminal state.
+  auto last_seq = std::make_shared<uint64_t>(0);
+  auto accept = [last_seq](const v1::WatchJobResponse& m) {
+    if (m.event().seq() <= *last_seq) return false;
+    *last_seq = m.event().seq();
+    return true;
+  };
+  auto last = [](const v1::WatchJobResponse& m) { return IsTerminal(m.job().state()); };
+  return new Reactor(subscribe, accept, last);
 }
 
 grpc::ServerWriteReactor<v1::Measurement>* JobsService::ListMeasurements(

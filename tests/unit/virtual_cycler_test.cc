@@ -19,20 +19,14 @@
 #include "gtest/gtest.h"
 #include "instruments/cycler/fade_analysis.h"
 #include "instruments/electrode_table.h"
+#include "tests/testing/electrode_table.h"
 
 namespace ionloop::instruments::cycler {
 namespace {
 
 using ::testing::HasSubstr;
 
-const ElectrodeTable& Table() {
-  static const ElectrodeTable* table = [] {
-    absl::StatusOr<ElectrodeTable> t = LoadDefaultElectrodeTable();
-    EXPECT_TRUE(t.ok()) << t.status();
-    return new ElectrodeTable(t.ok() ? *std::move(t) : ElectrodeTable());
-  }();
-  return *table;
-}
+const ElectrodeTable& Table() { return ionloop::testing::DefaultElectrodeTable(); }
 
 CellConfig Cell(Ion ion, const char* pos, const char* neg, CellDesign design, double capacity_ah,
                 double charge_c, double discharge_c, double v_min, double v_max,

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "instruments/cycler/virtual_cell.h"
 #include "instruments/electrode_table.h"
+#include "tests/testing/electrode_table.h"
 #include "models/campaign/campaign_science.h"
 
 namespace ionloop::models::campaign {
@@ -20,14 +21,7 @@ using instruments::cycler::CellDesign;
 using instruments::cycler::VirtualCell;
 using ::testing::HasSubstr;
 
-const ElectrodeTable& Table() {
-  static const ElectrodeTable* table = [] {
-    absl::StatusOr<ElectrodeTable> t = instruments::LoadDefaultElectrodeTable();
-    EXPECT_TRUE(t.ok()) << t.status();
-    return new ElectrodeTable(t.ok() ? *std::move(t) : ElectrodeTable());
-  }();
-  return *table;
-}
+const ElectrodeTable& Table() { return ionloop::testing::DefaultElectrodeTable(); }
 
 Axis Range(double min, double max, int levels) {
   Axis a;

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "instruments/electrode_table.h"
+#include "tests/testing/electrode_table.h"
 #include "models/campaign/campaign_science.h"
 #include "models/corpus/virtual_corpus.h"
 
@@ -18,14 +19,7 @@ using instruments::ElectrodeTable;
 using instruments::Ion;
 using ::testing::HasSubstr;
 
-const ElectrodeTable& Table() {
-  static const ElectrodeTable* table = [] {
-    absl::StatusOr<ElectrodeTable> t = instruments::LoadDefaultElectrodeTable();
-    EXPECT_TRUE(t.ok()) << t.status();
-    return new ElectrodeTable(t.ok() ? *std::move(t) : ElectrodeTable());
-  }();
-  return *table;
-}
+const ElectrodeTable& Table() { return ionloop::testing::DefaultElectrodeTable(); }
 
 // NMC811/graphite coin cells, single-step charge 0.5..5C at 25 and 35 °C.
 const std::vector<Candidate>& Candidates() {

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "instruments/electrode_table.h"
+#include "tests/testing/electrode_table.h"
 
 namespace ionloop::models {
 namespace {
@@ -18,14 +19,7 @@ using instruments::cycler::CellConfig;
 using instruments::cycler::CellDesign;
 using ::testing::HasSubstr;
 
-const ElectrodeTable& Table() {
-  static const ElectrodeTable* table = [] {
-    absl::StatusOr<ElectrodeTable> t = instruments::LoadDefaultElectrodeTable();
-    EXPECT_TRUE(t.ok()) << t.status();
-    return new ElectrodeTable(t.ok() ? *std::move(t) : ElectrodeTable());
-  }();
-  return *table;
-}
+const ElectrodeTable& Table() { return ionloop::testing::DefaultElectrodeTable(); }
 
 // Two numbers per electrode: its average potential and its log10 practical capacity.
 class FakeEmbedding : public ElectrodeEmbedding {

@@ -18,6 +18,7 @@
 #include "instruments/cycler/model_parameters.h"
 #include "instruments/cycler/virtual_cell.h"
 #include "instruments/electrode_table.h"
+#include "tests/testing/electrode_table.h"
 
 namespace ionloop::models {
 namespace {
@@ -31,14 +32,7 @@ using instruments::cycler::CellDesign;
 using instruments::cycler::VirtualCell;
 using ::testing::HasSubstr;
 
-const ElectrodeTable& Table() {
-  static const ElectrodeTable* table = [] {
-    absl::StatusOr<ElectrodeTable> t = instruments::LoadDefaultElectrodeTable();
-    EXPECT_TRUE(t.ok()) << t.status();
-    return new ElectrodeTable(t.ok() ? *std::move(t) : ElectrodeTable());
-  }();
-  return *table;
-}
+const ElectrodeTable& Table() { return ionloop::testing::DefaultElectrodeTable(); }
 
 std::string CoupleName(const CellConfig& c) {
   return c.positive_electrode + "/" + c.negative_electrode + " (" +

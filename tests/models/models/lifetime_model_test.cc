@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "instruments/electrode_table.h"
+#include "tests/testing/electrode_table.h"
 #include "models/dataset_loader.h"
 
 namespace ionloop::models {
@@ -18,14 +19,7 @@ using instruments::ElectrodeTable;
 using instruments::Ion;
 using ::testing::HasSubstr;
 
-const ElectrodeTable& Table() {
-  static const ElectrodeTable* table = [] {
-    absl::StatusOr<ElectrodeTable> t = instruments::LoadDefaultElectrodeTable();
-    EXPECT_TRUE(t.ok()) << t.status();
-    return new ElectrodeTable(t.ok() ? *std::move(t) : ElectrodeTable());
-  }();
-  return *table;
-}
+const ElectrodeTable& Table() { return ionloop::testing::DefaultElectrodeTable(); }
 
 // 96 virtual-cycler cells (Li + Na), generated once.
 const std::vector<CellSeries>& Corpus() {

@@ -72,22 +72,16 @@ std::string RenderDetail(const v1::Campaign& c) {
                       c.model_version(), c.model_error_percent()));
 }
 
-std::unique_ptr<v1::Campaigns::Stub> Stub(const GlobalOptions& global, int* exit_code) {
-  return internal::ConnectStub<v1::Campaigns>(global, exit_code);
-}
-
 }  // namespace
 
 int RunCampaignCreate(const GlobalOptions& global, const v1::CreateCampaignRequest& request,
                       bool quiet, bool watch) {
-  int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::Campaign campaign;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->CreateCampaign(&context, request, &campaign);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Campaigns>(
+          global, &v1::Campaigns::Stub::CreateCampaign, request, &campaign);
+      code != kExitOk) {
+    return code;
+  }
   if (quiet) {
     PrintLine(campaign.id());
   } else if (Json(global)) {
@@ -102,30 +96,26 @@ int RunCampaignCreate(const GlobalOptions& global, const v1::CreateCampaignReque
 }
 
 int RunCampaignStatus(const GlobalOptions& global, const std::string& id) {
-  int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::GetCampaignRequest request;
   request.set_campaign_id(id);
   v1::Campaign campaign;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->GetCampaign(&context, request, &campaign);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Campaigns>(
+          global, &v1::Campaigns::Stub::GetCampaign, request, &campaign);
+      code != kExitOk) {
+    return code;
+  }
   std::fputs(Json(global) ? (ToJson(campaign, true) + "\n").c_str() : RenderDetail(campaign).c_str(),
              stdout);
   return kExitOk;
 }
 
 int RunCampaignList(const GlobalOptions& global) {
-  int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::ListCampaignsResponse response;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->ListCampaigns(&context, v1::ListCampaignsRequest(), &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Campaigns>(
+          global, &v1::Campaigns::Stub::ListCampaigns, v1::ListCampaignsRequest(), &response);
+      code != kExitOk) {
+    return code;
+  }
   if (Json(global)) {
     PrintLine(ToJson(response, true));
     return kExitOk;
@@ -136,26 +126,23 @@ int RunCampaignList(const GlobalOptions& global) {
 
 int RunCampaignControl(const GlobalOptions& global, const std::string& action,
                        const std::string& id) {
-  int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::CampaignRequest request;
   request.set_campaign_id(id);
   v1::Campaign campaign;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status =
-      action == "pause"    ? stub->PauseCampaign(&context, request, &campaign)
-      : action == "resume" ? stub->ResumeCampaign(&context, request, &campaign)
-                           : stub->StopCampaign(&context, request, &campaign);
-  if (!status.ok()) return ReportRpcError(global, status);
+  const auto method = action == "pause"    ? &v1::Campaigns::Stub::PauseCampaign
+                      : action == "resume" ? &v1::Campaigns::Stub::ResumeCampaign
+                                           : &v1::Campaigns::Stub::StopCampaign;
+  if (const int code = internal::CallUnary<v1::Campaigns>(global, method, request, &campaign);
+      code != kExitOk) {
+    return code;
+  }
   PrintLine(Json(global) ? ToJson(campaign, true) : ProgressLine(campaign));
   return kExitOk;
 }
 
 int RunCampaignWatch(const GlobalOptions& global, const std::string& id) {
   int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
+  auto stub = internal::ConnectStub<v1::Campaigns>(global, &exit_code);
   if (stub == nullptr) return exit_code;
   v1::CampaignRequest request;
   request.set_campaign_id(id);
@@ -198,16 +185,14 @@ int RunCampaignWatch(const GlobalOptions& global, const std::string& id) {
 }
 
 int RunCampaignProposals(const GlobalOptions& global, const std::string& id, bool csv) {
-  int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::GetProposalsRequest request;
   request.set_campaign_id(id);
   v1::GetProposalsResponse response;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->GetProposals(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Campaigns>(
+          global, &v1::Campaigns::Stub::GetProposals, request, &response);
+      code != kExitOk) {
+    return code;
+  }
   if (Json(global)) {
     PrintLine(ToJson(response, true));
     return kExitOk;
@@ -278,32 +263,27 @@ std::string ProposalStateName(v1::ProposalState s) {
 }  // namespace
 
 int RunCampaignReport(const GlobalOptions& global, const std::string& id, const std::string& dir) {
+  v1::Campaign campaign;
+  v1::GetCampaignRequest get;
+  get.set_campaign_id(id);
+  if (const int code = internal::CallUnary<v1::Campaigns>(
+          global, &v1::Campaigns::Stub::GetCampaign, get, &campaign);
+      code != kExitOk) {
+    return code;
+  }
+  v1::GetProposalsResponse proposals;
+  v1::GetProposalsRequest list;
+  list.set_campaign_id(id);
+  if (const int code = internal::CallUnary<v1::Campaigns>(
+          global, &v1::Campaigns::Stub::GetProposals, list, &proposals);
+      code != kExitOk) {
+    return code;
+  }
   int exit_code = kExitOk;
-  auto stub = Stub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   auto jobs = internal::ConnectStub<v1::Jobs>(global, &exit_code);
   if (jobs == nullptr) return exit_code;
   auto models = internal::ConnectStub<v1::Models>(global, &exit_code);
   if (models == nullptr) return exit_code;
-
-  v1::Campaign campaign;
-  {
-    v1::GetCampaignRequest request;
-    request.set_campaign_id(id);
-    grpc::ClientContext context;
-    internal::SetUnaryDeadline(global, context);
-    const grpc::Status status = stub->GetCampaign(&context, request, &campaign);
-    if (!status.ok()) return ReportRpcError(global, status);
-  }
-  v1::GetProposalsResponse proposals;
-  {
-    v1::GetProposalsRequest request;
-    request.set_campaign_id(id);
-    grpc::ClientContext context;
-    internal::SetUnaryDeadline(global, context);
-    const grpc::Status status = stub->GetProposals(&context, request, &proposals);
-    if (!status.ok()) return ReportRpcError(global, status);
-  }
 
   report::CampaignReportData data;
   data.campaign_id = campaign.id();

@@ -21,17 +21,8 @@ using internal::ReportRpcError;
 
 bool Json(const GlobalOptions& global) { return global.output == OutputFormat::kJson; }
 
-std::unique_ptr<v1::Models::Stub> ModelsStub(const GlobalOptions& global, int* exit_code) {
-  return internal::ConnectStub<v1::Models>(global, exit_code);
-}
-
-// Training, prediction over many cells and evaluation take longer than a status call:
-// at least a minute unless --timeout says more.
-void SetLongDeadline(const GlobalOptions& global, grpc::ClientContext& context) {
-  GlobalOptions longer = global;
-  longer.timeout = std::max(global.timeout, absl::Minutes(10));
-  internal::SetUnaryDeadline(longer, context);
-}
+// Prediction over many cells and evaluation take longer than a status call.
+constexpr absl::Duration kLongCall = absl::Minutes(10);
 
 std::string Ref(const v1::Model& m) { return absl::StrCat(m.name(), "@", m.version()); }
 
@@ -80,14 +71,12 @@ std::string RenderModelDetail(const v1::Model& m) {
 }  // namespace
 
 int RunTrain(const GlobalOptions& global, const TrainOptions& options) {
-  int exit_code = kExitOk;
-  auto stub = ModelsStub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::Job job;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->Train(&context, options.request, &job);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Models>(global, &v1::Models::Stub::Train,
+                                                       options.request, &job);
+      code != kExitOk) {
+    return code;
+  }
   if (options.quiet) {
     PrintLine(job.id());
   } else if (Json(global)) {
@@ -100,14 +89,12 @@ int RunTrain(const GlobalOptions& global, const TrainOptions& options) {
 }
 
 int RunModels(const GlobalOptions& global, const v1::ListModelsRequest& request) {
-  int exit_code = kExitOk;
-  auto stub = ModelsStub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::ListModelsResponse response;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->ListModels(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Models>(global, &v1::Models::Stub::ListModels,
+                                                       request, &response);
+      code != kExitOk) {
+    return code;
+  }
   if (Json(global)) {
     PrintLine(ToJson(response, /*pretty=*/true));
     return kExitOk;
@@ -120,16 +107,14 @@ int RunModels(const GlobalOptions& global, const v1::ListModelsRequest& request)
 }
 
 int RunModel(const GlobalOptions& global, const std::string& model) {
-  int exit_code = kExitOk;
-  auto stub = ModelsStub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::GetModelRequest request;
   request.set_model(model);
   v1::Model response;
-  grpc::ClientContext context;
-  internal::SetUnaryDeadline(global, context);
-  const grpc::Status status = stub->GetModel(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Models>(global, &v1::Models::Stub::GetModel,
+                                                       request, &response);
+      code != kExitOk) {
+    return code;
+  }
   std::fputs(Json(global) ? (ToJson(response, true) + "\n").c_str()
                           : RenderModelDetail(response).c_str(),
              stdout);
@@ -137,14 +122,12 @@ int RunModel(const GlobalOptions& global, const std::string& model) {
 }
 
 int RunPredictLifetime(const GlobalOptions& global, const v1::PredictLifetimeRequest& request) {
-  int exit_code = kExitOk;
-  auto stub = ModelsStub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::PredictLifetimeResponse response;
-  grpc::ClientContext context;
-  SetLongDeadline(global, context);
-  const grpc::Status status = stub->PredictLifetime(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Models>(global, &v1::Models::Stub::PredictLifetime,
+                                                       request, &response, kLongCall);
+      code != kExitOk) {
+    return code;
+  }
   if (Json(global)) {
     PrintLine(ToJson(response, /*pretty=*/true));
     return kExitOk;
@@ -164,14 +147,12 @@ int RunPredictLifetime(const GlobalOptions& global, const v1::PredictLifetimeReq
 }
 
 int RunPredictFade(const GlobalOptions& global, const v1::PredictFadeRequest& request) {
-  int exit_code = kExitOk;
-  auto stub = ModelsStub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::FadePrediction response;
-  grpc::ClientContext context;
-  SetLongDeadline(global, context);
-  const grpc::Status status = stub->PredictFade(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Models>(global, &v1::Models::Stub::PredictFade,
+                                                       request, &response, kLongCall);
+      code != kExitOk) {
+    return code;
+  }
   if (Json(global)) {
     PrintLine(ToJson(response, /*pretty=*/true));
     return kExitOk;
@@ -188,14 +169,12 @@ int RunPredictFade(const GlobalOptions& global, const v1::PredictFadeRequest& re
 
 int RunEvaluate(const GlobalOptions& global, const v1::EvaluateRequest& request,
                 bool per_point) {
-  int exit_code = kExitOk;
-  auto stub = ModelsStub(global, &exit_code);
-  if (stub == nullptr) return exit_code;
   v1::EvaluateResponse response;
-  grpc::ClientContext context;
-  SetLongDeadline(global, context);
-  const grpc::Status status = stub->Evaluate(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(global, status);
+  if (const int code = internal::CallUnary<v1::Models>(global, &v1::Models::Stub::Evaluate,
+                                                       request, &response, kLongCall);
+      code != kExitOk) {
+    return code;
+  }
   if (Json(global)) {
     PrintLine(ToJson(response, /*pretty=*/true));
     return kExitOk;

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/string_view.h"
@@ -46,6 +47,26 @@ std::unique_ptr<typename Service::Stub> ConnectStub(const GlobalOptions& global,
     return nullptr;
   }
   return Service::NewStub(channel);
+}
+
+// One unary call of `Service` on a fresh channel, with the unary deadline (at least
+// `min_deadline`, for calls that train or score many cells): kExitOk with `*response`
+// filled, or the exit code after the error was printed.
+template <typename Service, typename Request, typename Response>
+int CallUnary(const GlobalOptions& global,
+              grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*),
+              const Request& request, Response* response,
+              absl::Duration min_deadline = absl::ZeroDuration()) {
+  int exit_code = 0;
+  auto stub = ConnectStub<Service>(global, &exit_code);
+  if (stub == nullptr) return exit_code;
+  GlobalOptions options = global;
+  options.timeout = std::max(global.timeout, min_deadline);
+  grpc::ClientContext context;
+  SetUnaryDeadline(options, context);
+  const grpc::Status status = ((*stub).*method)(&context, request, response);
+  return status.ok() ? 0 : ReportRpcError(global, status);
 }
 
 }  // namespace ionloop::cli::internal

@@ -46,6 +46,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "common/flag_table.h"
 #include "instruments/cycler/random.h"
 #include "instruments/cycler/virtual_cell.h"
@@ -58,6 +59,8 @@
 #include "models/nn/torch_baseline.h"
 
 namespace {
+
+using ionloop::bench::OrDie;
 
 namespace m = ionloop::models;
 namespace mc = ionloop::models::campaign;
@@ -96,20 +99,6 @@ struct Config {
   int speed_repeats = 3;
 };
 
-template <typename T>
-T OrDie(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, v.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *std::move(v);
-}
-void OrDie(const absl::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
 
 bool Wants(const Config& c, absl::string_view section) {
   return c.sections == "all" || absl::StrContains(absl::StrCat(",", c.sections, ","),
@@ -483,14 +472,8 @@ int main(int argc, char** argv) {
   flags.Int("speed-prior-cells", &c.speed_prior_cells,
             "Virtual cells the speed section's surrogate is pre-trained on.");
   flags.Int("speed-repeats", &c.speed_repeats, "Timed repeats in the speed section (best of).");
-  auto parsed = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n%s", parsed.status().ToString().c_str(), flags.Help().c_str());
-    return 2;
+  if (const std::optional<int> exit_code = ionloop::bench::ParseFlags(flags, argc, argv)) {
+    return *exit_code;
   }
   const ElectrodeTable table = OrDie(ionloop::instruments::LoadDefaultElectrodeTable(), "table");
 

@@ -39,6 +39,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/bench_util.h"
 #include "common/flag_table.h"
 #include "instruments/electrode_table.h"
 #include "models/corpus/lifetime_features.h"
@@ -50,6 +51,8 @@
 #include "models/nn/torch_baseline.h"
 
 namespace {
+
+using ionloop::bench::OrDie;
 
 namespace m = ionloop::models;
 using ionloop::instruments::ElectrodeTable;
@@ -73,14 +76,6 @@ struct Config {
   std::string data_dir = IONLOOP_SHARED_DATA_DIR;
 };
 
-template <typename T>
-T OrDie(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, v.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *std::move(v);
-}
 
 m::TrainingSettings Settings(const Config& c) {
   m::TrainingSettings s;
@@ -292,14 +287,8 @@ int main(int argc, char** argv) {
   flags.Int("predict-cells", &c.predict_cells, "Candidate cells in the speed test.");
   flags.String("fade-base", &c.fade_base, "The fade model's base: discharge, variance, none.");
   flags.String("data-dir", &c.data_dir, "The shared reference data (Severson, INL).");
-  auto parsed = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n%s", parsed.status().ToString().c_str(), flags.Help().c_str());
-    return 2;
+  if (const std::optional<int> exit_code = ionloop::bench::ParseFlags(flags, argc, argv)) {
+    return *exit_code;
   }
   const ElectrodeTable table = OrDie(ionloop::instruments::LoadDefaultElectrodeTable(), "table");
   std::printf("models_bench: cells=%d seed=%d threads=%d\n", c.cells, c.seed, c.threads);

@@ -355,8 +355,9 @@ absl::StatusOr<Surrogate::Prediction> Surrogate::Predict(
   ASSIGN_OR_RETURN(std::shared_ptr<const Matrix> features,
                    impl_->CachedCandidateMatrix(candidates));
   const Matrix& x = *features;
-  const MlpEnsemble::Prediction p = model->Predict(x);
-  const std::vector<std::vector<float>> members = model->PredictMembers(x);
+  // Mean, spread and each member's mean (Thompson sampling) from one forward pass.
+  const MlpEnsemble::Prediction p = model->Predict(x, /*with_members=*/true);
+  const std::vector<std::vector<float>>& members = p.members;
   Prediction out;
   out.mean_log10.assign(p.mean.begin(), p.mean.end());
   out.stddev_log10.assign(p.stddev.begin(), p.stddev.end());

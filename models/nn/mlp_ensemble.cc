@@ -425,10 +425,12 @@ std::pair<torch::Tensor, torch::Tensor> MemberOutputs(const std::vector<Member>&
 
 }  // namespace
 
-MlpEnsemble::Prediction MlpEnsemble::Predict(const Matrix& x) const {
+MlpEnsemble::Prediction MlpEnsemble::Predict(const Matrix& x, bool with_members) const {
+  constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
   Prediction p;
-  p.mean.assign(x.rows, std::numeric_limits<float>::quiet_NaN());
-  p.stddev.assign(x.rows, std::numeric_limits<float>::quiet_NaN());
+  p.mean.assign(x.rows, kNan);
+  p.stddev.assign(x.rows, kNan);
+  if (with_members) p.members.assign(impl_->members.size(), std::vector<float>(x.rows, kNan));
   if (static_cast<int>(x.cols) != impl_->input_dim || x.values.size() != x.rows * x.cols) {
     spdlog::error("MlpEnsemble::Predict: x is {}x{} with {} values, the model has {} inputs",
                   x.rows, x.cols, x.values.size(), impl_->input_dim);
@@ -449,41 +451,24 @@ MlpEnsemble::Prediction MlpEnsemble::Predict(const Matrix& x) const {
       const torch::Tensor std_out = (total.sqrt() * impl_->y_std).contiguous();
       std::copy_n(mean_out.data_ptr<float>(), e - s, p.mean.begin() + s);
       std::copy_n(std_out.data_ptr<float>(), e - s, p.stddev.begin() + s);
+      if (with_members) {
+        const torch::Tensor members_out = (mu * impl_->y_std + impl_->y_mean).contiguous();
+        for (size_t k = 0; k < p.members.size(); ++k) {
+          std::copy_n(members_out[k].data_ptr<float>(), e - s, p.members[k].begin() + s);
+        }
+      }
     }
   } catch (const std::exception& e) {
     spdlog::error("MlpEnsemble::Predict: LibTorch error: {}", e.what());
-    std::fill(p.mean.begin(), p.mean.end(), std::numeric_limits<float>::quiet_NaN());
-    std::fill(p.stddev.begin(), p.stddev.end(), std::numeric_limits<float>::quiet_NaN());
+    std::fill(p.mean.begin(), p.mean.end(), kNan);
+    std::fill(p.stddev.begin(), p.stddev.end(), kNan);
+    for (std::vector<float>& m : p.members) std::fill(m.begin(), m.end(), kNan);
   }
   return p;
 }
 
 std::vector<std::vector<float>> MlpEnsemble::PredictMembers(const Matrix& x) const {
-  const size_t m = impl_->members.size();
-  std::vector<std::vector<float>> out(
-      m, std::vector<float>(x.rows, std::numeric_limits<float>::quiet_NaN()));
-  if (static_cast<int>(x.cols) != impl_->input_dim || x.values.size() != x.rows * x.cols) {
-    spdlog::error("MlpEnsemble::PredictMembers: x has {} columns, the model {} inputs", x.cols,
-                  impl_->input_dim);
-    return out;
-  }
-  try {
-    c10::InferenceMode inference;
-    const torch::Tensor xs = impl_->StandardX(x);
-    for (int64_t s = 0; s < static_cast<int64_t>(x.rows); s += kPredictChunk) {
-      const int64_t e = std::min<int64_t>(s + kPredictChunk, x.rows);
-      auto [mu, var] = MemberOutputs(impl_->members, impl_->stacked_w, impl_->stacked_b,
-                                     impl_->stacked_noise, impl_->heteroscedastic,
-                                     xs.slice(0, s, e));
-      const torch::Tensor out_t = (mu * impl_->y_std + impl_->y_mean).contiguous();
-      for (size_t k = 0; k < m; ++k) {
-        std::copy_n(out_t[k].data_ptr<float>(), e - s, out[k].begin() + s);
-      }
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("MlpEnsemble::PredictMembers: LibTorch error: {}", e.what());
-  }
-  return out;
+  return Predict(x, /*with_members=*/true).members;
 }
 
 absl::StatusOr<std::string> MlpEnsemble::Serialize() const {

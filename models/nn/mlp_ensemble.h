@@ -91,13 +91,15 @@ class MlpEnsemble {
   struct Prediction {
     std::vector<float> mean;
     std::vector<float> stddev;
+    // With `with_members`: each member's mean (members() vectors of x.rows values), for
+    // diagnostics and Thompson sampling, from the same forward pass.
+    std::vector<std::vector<float>> members;
   };
   // Batched (all members in one pass per layer, rows in chunks), no autograd.
   // Precondition: x.cols == input_dim(); otherwise (a programming error) every mean and
   // stddev is NaN. Rows with non-finite inputs give NaN.
-  Prediction Predict(const Matrix& x) const;
-  // Per-member means (members() vectors of x.rows values), for diagnostics and
-  // Thompson sampling. Same precondition as Predict.
+  Prediction Predict(const Matrix& x, bool with_members = false) const;
+  // Predict(x, true).members.
   std::vector<std::vector<float>> PredictMembers(const Matrix& x) const;
 
   absl::StatusOr<std::string> Serialize() const;
